@@ -1,0 +1,41 @@
+# One entry point for developer tasks, the same locally and in CI.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+WEB := src/annotary/web/dist/index.html
+EXTRAS ?= dev,demo,postgres
+
+.PHONY: venv ui run test check bench clean
+
+venv: $(BIN)/.installed
+
+$(BIN)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[$(EXTRAS)]'
+	touch $@
+
+ui:
+	@if [ -f frontend/package.json ]; then $(MAKE) --no-print-directory $(WEB); fi
+
+$(WEB): $(shell find frontend/src -type f 2>/dev/null) frontend/package.json frontend/vite.config.ts
+	cd frontend && (test -d node_modules || npm ci --no-audit --no-fund)
+	cd frontend && npm run build
+
+run: venv ui
+	$(BIN)/annotary demo demo-workspace
+
+test: venv ui
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+check: venv
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy src/annotary
+	$(BIN)/lint-imports
+
+bench: venv
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) frontend/node_modules src/annotary/web/dist

@@ -1,0 +1,3 @@
+from annotary.cli import main
+
+main()

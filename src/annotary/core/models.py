@@ -1,0 +1,169 @@
+"""The domain model: projects, items, annotations and what flows between them."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from annotary.core.regions import Region
+from annotary.core.schema import LabelSchema
+
+DataKind = Literal["image", "text", "audio", "video", "pointcloud"]
+DATA_KINDS: tuple[str, ...] = ("image", "text", "audio", "video", "pointcloud")
+
+
+class Role(enum.StrEnum):
+    admin = "admin"
+    manager = "manager"
+    reviewer = "reviewer"
+    annotator = "annotator"
+
+
+ROLE_RANK = {Role.annotator: 0, Role.reviewer: 1, Role.manager: 2, Role.admin: 3}
+
+
+class ItemStatus(enum.StrEnum):
+    new = "new"
+    in_progress = "in_progress"
+    done = "done"
+    reviewed = "reviewed"
+
+
+class AnnotationState(enum.StrEnum):
+    draft = "draft"
+    submitted = "submitted"
+    accepted = "accepted"
+    rejected = "rejected"
+
+
+class Origin(enum.StrEnum):
+    human = "human"
+    model = "model"
+    consensus = "consensus"
+    imported = "imported"
+
+
+class QueueOrder(enum.StrEnum):
+    sequential = "sequential"
+    random = "random"
+    uncertainty = "uncertainty"
+
+
+class ProjectSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    overlap: int = Field(default=1, ge=1, le=100)
+    queue_order: QueueOrder = QueueOrder.sequential
+    seed: int = 0
+    lease_minutes: float = Field(default=30.0, gt=0)
+    show_others_annotations: bool = False
+    review_policy: Literal["none", "all", "sample", "disagreements"] = "none"
+    review_sample_rate: float = Field(default=0.1, ge=0, le=1)
+    gold_rate: float = Field(default=0.0, ge=0, le=1)
+    gold_feedback: bool = False
+
+
+class Project(BaseModel):
+    id: int
+    name: str
+    kind: DataKind
+    description: str = ""
+    settings: ProjectSettings = Field(default_factory=ProjectSettings)
+    label_schema: LabelSchema = Field(default_factory=LabelSchema)
+    guideline_version: int = 1
+    created_at: datetime | None = None
+
+
+class MediaRef(BaseModel):
+    """Where an item's bytes live and what probing found."""
+
+    path: str
+    sha256: str
+    size: int
+    mime: str | None = None
+    format: str | None = None
+    width: int | None = None
+    height: int | None = None
+    duration: float | None = None
+    fps: float | None = None
+    frames: int | None = None
+    points: int | None = None
+    original_name: str | None = None
+
+
+class Item(BaseModel):
+    id: int
+    project_id: int
+    external_id: str | None = None
+    text: str | None = None
+    media: MediaRef | None = None
+    meta: dict[str, Any] = Field(default_factory=dict)
+    status: ItemStatus = ItemStatus.new
+    split: str | None = None
+    excluded: bool = False
+    exclude_reason: str | None = None
+    flags: list[dict[str, Any]] = Field(default_factory=list)
+    content_hash: str = ""
+    annotation_count: int = 0
+    created_at: datetime | None = None
+
+    @property
+    def width(self) -> int | None:
+        return self.media.width if self.media else None
+
+    @property
+    def height(self) -> int | None:
+        return self.media.height if self.media else None
+
+
+class Annotation(BaseModel):
+    id: int | None = None
+    item_id: int
+    project_id: int | None = None
+    regions: list[Region] = Field(default_factory=list)
+    author: str | None = None
+    user_id: int | None = None
+    origin: Origin = Origin.human
+    model_name: str | None = None
+    model_version: str | None = None
+    parent_id: int | None = None
+    guideline_version: int | None = None
+    state: AnnotationState = AnnotationState.submitted
+    lead_time: float | None = None
+    version: int = 1
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class ItemDraft(BaseModel):
+    """An item on its way in: what a reader found, before it has an id."""
+
+    text: str | None = None
+    media: MediaRef | None = None
+    meta: dict[str, Any] = Field(default_factory=dict)
+    external_id: str | None = None
+    source: str = ""
+    content_hash: str
+    annotations: list[Annotation] = Field(default_factory=list)
+    split: str | None = None
+
+
+class Rejection(BaseModel):
+    """A file or row that could not be imported, and why."""
+
+    source: str
+    reason: str
+
+
+class ImportReport(BaseModel):
+    project: str
+    read: int = 0
+    added: int = 0
+    duplicates: int = 0
+    rejected: list[Rejection] = Field(default_factory=list)
+    annotations_added: int = 0
+    encodings: dict[str, str] = Field(default_factory=dict)
+    seconds: float = 0.0

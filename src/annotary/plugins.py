@@ -1,0 +1,75 @@
+"""Entry-point registries for formats, checks and pre-labelers.
+
+Built-ins are registered in pyproject.toml under the same groups third-party
+packages use, with versioned names (``coco.v1``). ``get("coco")`` gives the
+newest version; ``get("coco.v1")`` pins one.
+"""
+
+from __future__ import annotations
+
+import re
+from importlib.metadata import entry_points
+from typing import Any, Generic, TypeVar
+
+from annotary.errors import NotFound
+
+T = TypeVar("T")
+_VERSIONED = re.compile(r"^(?P<base>[a-z0-9][a-z0-9_-]*)\.v(?P<version>\d+)$")
+
+
+class Registry(Generic[T]):
+    """Named plugins of one kind, loaded lazily from an entry-point group."""
+
+    def __init__(self, group: str, kind: str) -> None:
+        self.group = group
+        self.kind = kind
+        self._loaded: dict[str, T] = {}
+        self._extra: dict[str, T] = {}
+
+    def register(self, name: str, plugin: T) -> T:
+        """Register in-process (tests, notebooks); entry points are the usual way."""
+        _check_name(name)
+        self._extra[name] = plugin
+        return plugin
+
+    def unregister(self, name: str) -> None:
+        self._extra.pop(name, None)
+        self._loaded.pop(name, None)
+
+    def names(self) -> list[str]:
+        found = {ep.name for ep in entry_points(group=self.group)}
+        return sorted(found | set(self._extra))
+
+    def resolve(self, name: str) -> str:
+        """The full versioned name for ``name`` (newest version if unversioned)."""
+        names = self.names()
+        if name in names:
+            return name
+        versions = [
+            (int(m["version"]), full)
+            for full in names
+            if (m := _VERSIONED.match(full)) and m["base"] == name
+        ]
+        if not versions:
+            known = ", ".join(sorted({n.split(".v")[0] for n in names})) or "none"
+            raise NotFound(f"no {self.kind} named {name!r}; known: {known}", name=name)
+        return max(versions)[1]
+
+    def get(self, name: str) -> T:
+        full = self.resolve(name)
+        if full in self._extra:
+            return self._extra[full]
+        if full not in self._loaded:
+            (ep,) = [ep for ep in entry_points(group=self.group) if ep.name == full]
+            self._loaded[full] = ep.load()
+        return self._loaded[full]
+
+
+def _check_name(name: str) -> None:
+    if not _VERSIONED.match(name):
+        raise ValueError(f"plugin name {name!r} must look like 'name.v1'")
+
+
+formats: Registry[Any] = Registry("annotary.formats", "format")
+checks: Registry[Any] = Registry("annotary.checks", "check")
+prelabelers: Registry[Any] = Registry("annotary.prelabelers", "pre-labeler")

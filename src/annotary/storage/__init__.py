@@ -1,0 +1,6 @@
+"""Tables, engines and transactions. Used only by services and jobs."""
+
+from annotary.storage.engine import Database
+from annotary.storage.tables import metadata
+
+__all__ = ["Database", "metadata"]
