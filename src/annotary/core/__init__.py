@@ -14,6 +14,7 @@ from annotary.core.models import (
     QueueOrder,
     Rejection,
     Role,
+    User,
 )
 from annotary.core.regions import (
     BBox,
@@ -62,4 +63,5 @@ __all__ = [
     "Span",
     "Track",
     "Transcript",
+    "User",
 ]

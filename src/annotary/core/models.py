@@ -146,7 +146,10 @@ class ItemDraft(BaseModel):
     meta: dict[str, Any] = Field(default_factory=dict)
     external_id: str | None = None
     source: str = ""
-    content_hash: str
+    content_hash: str = ""
+    # A local file whose bytes become the item's media; the import service
+    # stores it content-addressed and fills ``media`` and ``content_hash``.
+    file_path: str | None = None
     annotations: list[Annotation] = Field(default_factory=list)
     split: str | None = None
 
@@ -156,6 +159,13 @@ class Rejection(BaseModel):
 
     source: str
     reason: str
+
+
+class User(BaseModel):
+    id: int
+    username: str
+    is_admin: bool = False
+    active: bool = True
 
 
 class ImportReport(BaseModel):
