@@ -1,0 +1,117 @@
+"""Exact duplicates: same bytes for files, same (normalised) text for texts."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import unicodedata
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from annotary.clean.base import CheckInput, Flag, merge_params
+from annotary.clean.clusters import cluster_flags
+from annotary.core.models import DATA_KINDS
+
+log = logging.getLogger("annotary.clean")
+
+_CHUNK = 1 << 20
+
+
+def normalize_text(text: str) -> str:
+    """Text folded for comparison: Unicode NFC, case folded, white space collapsed.
+
+    Example:
+        >>> normalize_text("  Cafe\u0301\tLATTE \n")
+        'café latte'
+    """
+    if text.isascii():
+        return " ".join(text.lower().split())
+    folded = unicodedata.normalize("NFC", unicodedata.normalize("NFC", text).casefold())
+    return " ".join(folded.split())
+
+
+def file_sha256(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class ExactDuplicates:
+    """Items whose bytes, or whose text after normalising, are the same.
+
+    Files are compared by content hash (the item's ``content_hash``, its media
+    ``sha256``, or the SHA-256 of the local file). Texts are grouped by their
+    normalised form (:func:`normalize_text`); within a group, ``data["exact"]``
+    says whether the text is also identical, character for character, to the
+    representative's. Empty texts are left to ``empty-text``.
+    """
+
+    name = "exact-duplicates.v1"
+    kinds = frozenset(DATA_KINDS)
+    defaults: dict[str, Any] = {"normalize": True}
+
+    def run(
+        self, inputs: Iterable[CheckInput], *, params: dict[str, Any]
+    ) -> Iterator[Flag]:
+        settings = merge_params(self.name, self.defaults, params)
+        groups: dict[str, list[int]] = {}
+        exact: dict[int, str] = {}
+        is_text: dict[str, bool] = {}
+
+        for entry in inputs:
+            key, text = self._key(entry, settings["normalize"])
+            if key is None:
+                continue
+            members = groups.get(key)
+            if members is None:
+                groups[key] = [entry.item.id]
+            else:
+                members.append(entry.item.id)
+            if text is not None:
+                exact[entry.item.id] = text
+                is_text[key] = True
+
+        for key, members in groups.items():
+            if len(members) > 1:
+                yield from self._flags(members, exact if key in is_text else None)
+
+    def _key(self, entry: CheckInput, normalize: bool) -> tuple[str | None, str | None]:
+        item = entry.item
+        if item.media is None and entry.path is None and item.text is not None:
+            key = normalize_text(item.text) if normalize else item.text
+            return ("t" + key if key.strip() else None), item.text
+
+        if item.content_hash:
+            return "f" + item.content_hash, None
+        if item.media is not None and item.media.sha256:
+            return "f" + item.media.sha256, None
+        if entry.path is not None:
+            try:
+                return "f" + file_sha256(entry.path), None
+            except OSError as error:
+                log.warning("item %s: cannot read %s: %s", item.id, entry.path, error)
+        return None, None
+
+    def _flags(
+        self, members: list[int], texts: dict[int, str] | None
+    ) -> Iterator[Flag]:
+        representative = min(members)
+        scores: dict[int, float] = {}
+        reasons: dict[int, str] = {}
+        data: dict[int, dict[str, Any]] = {}
+        for item_id in members:
+            same = texts is None or texts[item_id] == texts[representative]
+            scores[item_id] = 1.0 if same else 0.9
+            what = "bytes" if texts is None else "text"
+            reasons[item_id] = f"same {what} as item {representative}"
+            if not same:
+                reasons[item_id] += " after folding case, white space and Unicode form"
+            data[item_id] = {"exact": same}
+        yield from cluster_flags(self.name, members, scores, reasons, data)
+
+
+exact_duplicates = ExactDuplicates()
