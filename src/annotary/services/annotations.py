@@ -103,10 +103,13 @@ def _labels_of(regions: list[dict[str, Any]]) -> set[str]:
 
 def refresh_item(conn: Connection, item_id: int, overlap: int) -> None:
     """Recompute an item's count of people who finished it, status and labels."""
+    # People, not annotations: a reviewer's fix or a re-submit counts once;
+    # an imported label set (no author) counts as one more person.
+    who = func.coalesce(t.annotations.c.author, "(imported)")
     people = conn.execute(
-        select(func.count(func.distinct(t.annotations.c.user_id))).where(
+        select(func.count(func.distinct(who))).where(
             (t.annotations.c.item_id == item_id)
-            & (t.annotations.c.origin == "human")
+            & t.annotations.c.origin.in_(("human", "imported"))
             & t.annotations.c.state.in_(DONE_STATES)
         )
     ).scalar() or 0
