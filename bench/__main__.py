@@ -14,8 +14,10 @@ def main(argv: list[str]) -> int:
     scripts = sorted(HERE.glob("bench_*.py"))
     if argv:
         scripts = [s for s in scripts if any(name in s.stem for name in argv)]
-    print(f"# machine: {platform.machine()}, {platform.processor() or 'cpu'}, "
-          f"python {platform.python_version()}, {_cores()} cores")
+    print(
+        f"# machine: {platform.machine()}, {platform.processor() or 'cpu'}, "
+        f"python {platform.python_version()}, {_cores()} cores"
+    )
     failed = 0
     for script in scripts:
         print(f"\n## {script.stem}", flush=True)

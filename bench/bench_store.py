@@ -40,8 +40,10 @@ def bench_import(root: Path, n: int) -> None:
     started = time.perf_counter()
     report = imports.import_paths(ws, project.id, [source])
     seconds = time.perf_counter() - started
-    print(f"import {n:>9,} JSONL items: {seconds:6.2f} s = {n / seconds:9,.0f} items/s "
-          f"(added {report.added:,}); peak RSS growth {rss_mb() - before:6.1f} MB")
+    print(
+        f"import {n:>9,} JSONL items: {seconds:6.2f} s = {n / seconds:9,.0f} items/s "
+        f"(added {report.added:,}); peak RSS growth {rss_mb() - before:6.1f} MB"
+    )
     ws.close()
 
 
@@ -49,24 +51,49 @@ def bench_export(root: Path, n: int) -> None:
     ws = init_workspace(root / f"ws{n}")
     with ws.db.read() as conn:
         pid = conn.execute(select(t.projects.c.id)).scalar_one()
-        items = conn.execute(select(t.items.c.id).where(t.items.c.project_id == pid)
-                             ).scalars().all()
+        items = (
+            conn.execute(select(t.items.c.id).where(t.items.c.project_id == pid))
+            .scalars()
+            .all()
+        )
     stamp = __import__("annotary.services.users", fromlist=["now"]).now()
     with ws.db.write() as conn:
-        conn.execute(t.annotations.insert(), [
-            {"project_id": pid, "item_id": i, "user_id": None, "author": "bench",
-             "origin": "imported", "state": "submitted", "version": 1,
-             "regions": [{"type": "class", "id": "r1", "labels": ["pos"], "label": "pos",
-                          "score": None, "attributes": {}}],
-             "created_at": stamp, "updated_at": stamp} for i in items
-        ])
+        conn.execute(
+            t.annotations.insert(),
+            [
+                {
+                    "project_id": pid,
+                    "item_id": i,
+                    "user_id": None,
+                    "author": "bench",
+                    "origin": "imported",
+                    "state": "submitted",
+                    "version": 1,
+                    "regions": [
+                        {
+                            "type": "class",
+                            "id": "r1",
+                            "labels": ["pos"],
+                            "label": "pos",
+                            "score": None,
+                            "attributes": {},
+                        }
+                    ],
+                    "created_at": stamp,
+                    "updated_at": stamp,
+                }
+                for i in items
+            ],
+        )
     before = rss_mb()
     started = time.perf_counter()
     report = exports.export_project(ws, pid, "jsonl", root / "out.jsonl")
     seconds = time.perf_counter() - started
-    print(f"export {report.items:>9,} annotated items as JSONL: {seconds:6.2f} s = "
-          f"{report.items / seconds:9,.0f} items/s; peak RSS growth "
-          f"{rss_mb() - before:6.1f} MB")
+    print(
+        f"export {report.items:>9,} annotated items as JSONL: {seconds:6.2f} s = "
+        f"{report.items / seconds:9,.0f} items/s; peak RSS growth "
+        f"{rss_mb() - before:6.1f} MB"
+    )
     ws.close()
 
 

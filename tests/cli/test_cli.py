@@ -31,7 +31,9 @@ def test_help_lists_every_verb() -> None:
 
 def test_python_dash_m_runs_the_same_cli() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "annotary", "--help"], capture_output=True, text=True,
+        [sys.executable, "-m", "annotary", "--help"],
+        capture_output=True,
+        text=True,
         check=True,
     )
     assert all(verb in done.stdout for verb in VERBS)
@@ -49,18 +51,35 @@ def test_init_create_list_show_with_json(tmp_path: Path) -> None:
     schema = tmp_path / "schema.json"
     schema.write_text(json.dumps({"labels": [{"name": "cat"}, {"name": "dog"}]}))
 
-    created = json.loads(run("-w", ws, "project", "create", "Pets", "--kind", "image",
-                             "--schema", str(schema), "--json"))
+    created = json.loads(
+        run(
+            "-w",
+            ws,
+            "project",
+            "create",
+            "Pets",
+            "--kind",
+            "image",
+            "--schema",
+            str(schema),
+            "--json",
+        )
+    )
     listed = json.loads(run("-w", ws, "project", "list", "--json"))
     shown = json.loads(run("-w", ws, "project", "show", "Pets", "--json"))
 
     assert created["label_schema"]["tools"] == ["bbox", "class"]
     assert [p["name"] for p in listed] == ["Pets"]
     assert shown["counts"]["total"] == 0
-    assert [label["name"] for label in shown["label_schema"]["labels"]] == ["cat", "dog"]
+    assert [label["name"] for label in shown["label_schema"]["labels"]] == [
+        "cat",
+        "dog",
+    ]
 
 
-def test_workspace_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_workspace_from_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("ANNOTARY_WORKSPACE", str(tmp_path))
     run("init")
     run("project", "create", "T", "--kind", "text")
@@ -88,8 +107,17 @@ def test_users_roles_and_tokens(tmp_path: Path) -> None:
     ws = str(tmp_path)
     run("-w", ws, "init")
     run("-w", ws, "project", "create", "P", "--kind", "text")
-    run("-w", ws, "user", "add", "ann", "--password", "password-1", "--project",
-        "P=annotator")
+    run(
+        "-w",
+        ws,
+        "user",
+        "add",
+        "ann",
+        "--password",
+        "password-1",
+        "--project",
+        "P=annotator",
+    )
     token = json.loads(run("-w", ws, "token", "create", "ann", "--json"))["token"]
     users = json.loads(run("-w", ws, "user", "list", "--json"))
 

@@ -19,9 +19,11 @@ def add_texts(ws: Workspace, project_id: int, texts: list[str]) -> list[int]:
         for text in texts
     ]
     with ws.db.read() as conn:
-        before = conn.execute(
-            select(t.items.c.id).where(t.items.c.project_id == project_id)
-        ).scalars().all()
+        before = (
+            conn.execute(select(t.items.c.id).where(t.items.c.project_id == project_id))
+            .scalars()
+            .all()
+        )
     imports.import_drafts(ws, project_id, drafts, report=ImportReport(project="t"))
     with ws.db.read() as conn:
         rows = conn.execute(

@@ -18,7 +18,9 @@ def test_stale_update_is_a_conflict_never_an_overwrite(workspace: Workspace) -> 
     )
 
     second = annotations.update_annotation(
-        workspace, first.id, version=1,
+        workspace,
+        first.id,
+        version=1,
         regions=[{"type": "span", "start": 8, "end": 11, "label": "PER"}],
     )
     with pytest.raises(StaleVersion) as caught:
@@ -36,7 +38,10 @@ def test_stale_update_is_a_conflict_never_an_overwrite(workspace: Workspace) -> 
         ({"type": "span", "start": 0, "end": 99, "label": "PER"}, "ends past"),
         ({"type": "span", "start": 5, "end": 2, "label": "PER"}, "before start"),
         ({"type": "span", "start": 0, "end": 3, "label": "ORG"}, "'ORG' is not in"),
-        ({"type": "span", "start": 0, "end": 3, "label": "PER", "text": "Bob"}, "differs"),
+        (
+            {"type": "span", "start": 0, "end": 3, "label": "PER", "text": "Bob"},
+            "differs",
+        ),
         ({"type": "blob"}, "regions\\[0\\]"),
     ],
 )
@@ -49,15 +54,25 @@ def test_bad_regions_are_refused_with_the_field_named(
         annotations.create_annotation(workspace, item, [region])
 
 
-def test_offsets_are_code_points_of_text_with_emoji_and_crlf(workspace: Workspace) -> None:
+def test_offsets_are_code_points_of_text_with_emoji_and_crlf(
+    workspace: Workspace,
+) -> None:
     text = "  👩‍💻 Ada\r\nvisits Zürich 😀"
     project = projects.create_project(workspace, "P", "text", label_schema=NER)
     (item,) = add_texts(workspace, project.id, [text])
     start = text.index("Zürich")
     ann = annotations.create_annotation(
-        workspace, item,
-        [{"type": "span", "start": start, "end": start + 6, "label": "LOC",
-          "text": "Zürich"}],
+        workspace,
+        item,
+        [
+            {
+                "type": "span",
+                "start": start,
+                "end": start + 6,
+                "label": "LOC",
+                "text": "Zürich",
+            }
+        ],
     )
 
     stored = items.get_item(workspace, item)
@@ -66,7 +81,9 @@ def test_offsets_are_code_points_of_text_with_emoji_and_crlf(workspace: Workspac
     assert ann.regions[0].start == 18  # 2 spaces, 3 in the ZWJ emoji, ...
 
 
-def test_annotator_sees_only_queue_items_and_own_annotations(workspace: Workspace) -> None:
+def test_annotator_sees_only_queue_items_and_own_annotations(
+    workspace: Workspace,
+) -> None:
     project = projects.create_project(
         workspace, "P", "text", label_schema=NER, settings={"overlap": 2}
     )
@@ -83,17 +100,22 @@ def test_annotator_sees_only_queue_items_and_own_annotations(workspace: Workspac
 
     seen = items.list_items(workspace, project.id, actor=ann)
     assert [i["id"] for i in seen["items"]] == [given.id]
-    assert [a.author for a in annotations.list_annotations(workspace, given.id, actor=ann)
-            ] == ["ann"]
-    not_given = next(i for i in items.list_items(workspace, project.id)["items"]
-                     if i["id"] != given.id)
+    assert [
+        a.author for a in annotations.list_annotations(workspace, given.id, actor=ann)
+    ] == ["ann"]
+    not_given = next(
+        i
+        for i in items.list_items(workspace, project.id)["items"]
+        if i["id"] != given.id
+    )
     with pytest.raises(PermissionDenied, match="queue"):
         items.get_item(workspace, not_given["id"], actor=ann)
     mine = annotations.list_annotations(workspace, given.id, actor=ann)[0]
     with pytest.raises(PermissionDenied, match="own"):
         theirs_ann = annotations.list_annotations(workspace, given.id)[1]
-        annotations.update_annotation(workspace, theirs_ann.id, version=1, actor=ann,
-                                      regions=[])
+        annotations.update_annotation(
+            workspace, theirs_ann.id, version=1, actor=ann, regions=[]
+        )
     assert mine.author == "ann"
 
 

@@ -23,8 +23,9 @@ def test_cursor_pages_cover_every_item_once_in_both_directions(
     for sort, expected in (("id", ids), ("-id", ids[::-1])):
         seen, cursor = [], None
         while True:
-            page = items.list_items(workspace, project.id, limit=5, cursor=cursor,
-                                    sort=sort)
+            page = items.list_items(
+                workspace, project.id, limit=5, cursor=cursor, sort=sort
+            )
             seen += [row["id"] for row in page["items"]]
             assert page["total"] == 23
             cursor = page["next_cursor"]
@@ -35,14 +36,21 @@ def test_cursor_pages_cover_every_item_once_in_both_directions(
 
 def test_filters_by_status_label_search_and_split(workspace: Workspace) -> None:
     project = projects.create_project(
-        workspace, "P", "text", label_schema={"labels": [{"name": "pos"}, {"name": "neg"}]}
+        workspace,
+        "P",
+        "text",
+        label_schema={"labels": [{"name": "pos"}, {"name": "neg"}]},
     )
     ids = add_texts(workspace, project.id, ["Good film", "bad film", "Good % 100_x"])
-    annotations.create_annotation(workspace, ids[0], [{"type": "class", "label": "pos"}])
+    annotations.create_annotation(
+        workspace, ids[0], [{"type": "class", "label": "pos"}]
+    )
     items.update_item(workspace, ids[1], split="test")
 
     def found(**filters: object) -> list[int]:
-        return [r["id"] for r in items.list_items(workspace, project.id, **filters)["items"]]
+        return [
+            r["id"] for r in items.list_items(workspace, project.id, **filters)["items"]
+        ]
 
     assert found(label="pos") == [ids[0]]
     assert found(status="new") == ids[1:]
@@ -55,7 +63,11 @@ def test_filters_by_status_label_search_and_split(workspace: Workspace) -> None:
 
 @pytest.mark.parametrize(
     ("kwargs", "says"),
-    [({"sort": "colour"}, "sort"), ({"limit": 0}, "limit"), ({"cursor": "@@"}, "cursor")],
+    [
+        ({"sort": "colour"}, "sort"),
+        ({"limit": 0}, "limit"),
+        ({"cursor": "@@"}, "cursor"),
+    ],
 )
 def test_bad_listing_arguments_are_named(
     workspace: Workspace, kwargs: dict, says: str

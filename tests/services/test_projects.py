@@ -2,7 +2,13 @@ from __future__ import annotations
 
 import pytest
 
-from annotary.errors import Conflict, InvalidInput, NotFound, PermissionDenied, SchemaError
+from annotary.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    SchemaError,
+)
 from annotary.services import annotations, projects
 from annotary.services.workspace import Workspace
 from tests.services.helpers import add_texts, member
@@ -28,12 +34,23 @@ def test_create_project_stores_schema_and_first_guideline(workspace: Workspace) 
         ("", "text", None, InvalidInput, "name"),
         ("x", "sound", None, InvalidInput, "kind 'sound'"),
         ("x", "text", {"labels": [{"name": "a"}, {"name": "a"}]}, SchemaError, "twice"),
-        ("x", "text", {"labels": [{"name": "a", "color": "red"}]}, SchemaError, "colour"),
+        (
+            "x",
+            "text",
+            {"labels": [{"name": "a", "color": "red"}]},
+            SchemaError,
+            "colour",
+        ),
         ("x", "text", {"labelz": []}, SchemaError, "labelz"),
     ],
 )
 def test_create_project_rejects_bad_input(
-    workspace: Workspace, name: str, kind: str, schema: dict | None, error: type, says: str
+    workspace: Workspace,
+    name: str,
+    kind: str,
+    schema: dict | None,
+    error: type,
+    says: str,
 ) -> None:
     with pytest.raises(error, match=says):
         projects.create_project(workspace, name, kind, label_schema=schema)
@@ -50,10 +67,14 @@ def test_every_guideline_change_is_a_new_version_stamped_on_annotations(
 ) -> None:
     project = projects.create_project(workspace, "P", "text", label_schema=SCHEMA)
     (first, second) = add_texts(workspace, project.id, ["one", "two"])
-    before = annotations.create_annotation(workspace, first, [{"type": "class", "label": "pos"}])
+    before = annotations.create_annotation(
+        workspace, first, [{"type": "class", "label": "pos"}]
+    )
 
     guideline = projects.add_guideline(
-        workspace, project.id, text="v2: sarcasm counts as neg",
+        workspace,
+        project.id,
+        text="v2: sarcasm counts as neg",
         label_schema={"labels": [*SCHEMA["labels"], {"name": "mixed"}]},
     )
     after = annotations.create_annotation(
@@ -61,7 +82,10 @@ def test_every_guideline_change_is_a_new_version_stamped_on_annotations(
     )
 
     assert guideline.version == 2
-    assert [g.version for g in projects.list_guidelines(workspace, project.id)] == [1, 2]
+    assert [g.version for g in projects.list_guidelines(workspace, project.id)] == [
+        1,
+        2,
+    ]
     assert (before.guideline_version, after.guideline_version) == (1, 2)
     assert projects.get_project(workspace, project.id).label_schema.names[-1] == "mixed"
 
@@ -78,15 +102,19 @@ def test_roles_gate_project_changes(workspace: Workspace) -> None:
     project = projects.create_project(workspace, "P", "text")
     annotator = member(workspace, project.id, "ann", "annotator")
     manager = member(workspace, project.id, "man", "manager")
-    outsider = member(workspace, projects.create_project(workspace, "Q", "text").id,
-                      "out", "admin")
+    outsider = member(
+        workspace, projects.create_project(workspace, "Q", "text").id, "out", "admin"
+    )
 
     with pytest.raises(PermissionDenied, match="manager"):
         projects.update_project(workspace, project.id, actor=annotator, description="x")
     with pytest.raises(NotFound):
         projects.get_project(workspace, project.id, actor=outsider)
-    assert projects.update_project(
-        workspace, project.id, actor=manager, description="ok"
-    ).description == "ok"
+    assert (
+        projects.update_project(
+            workspace, project.id, actor=manager, description="ok"
+        ).description
+        == "ok"
+    )
     visible = [p["name"] for p in projects.list_projects(workspace, actor=annotator)]
     assert visible == ["P"]

@@ -14,7 +14,9 @@ from annotary.storage import tables as t
 from tests.services.helpers import add_texts, member
 
 
-def _drain(ws: Workspace, project_id: int, user: User, log: list[tuple[int, str]]) -> None:
+def _drain(
+    ws: Workspace, project_id: int, user: User, log: list[tuple[int, str]]
+) -> None:
     while (item := queue.next_item(ws, project_id, user)) is not None:
         annotations.create_annotation(ws, item.id, [], actor=user)
         log.append((item.id, user.username))
@@ -91,18 +93,21 @@ def test_changing_to_random_order_reranks_existing_items(workspace: Workspace) -
     user = member(workspace, project.id, "u", "annotator")
     first = queue.next_item(workspace, project.id, user)
     expected = min(
-        (queue.shuffle_rank(0, h), text)
-        for text, h in _hashes(workspace, project.id)
+        (queue.shuffle_rank(0, h), text) for text, h in _hashes(workspace, project.id)
     )[1]
     assert first is not None and first.text == expected
 
 
 def _hashes(ws: Workspace, project_id: int) -> list[tuple[str, str]]:
     with ws.db.read() as conn:
-        return [tuple(r) for r in conn.execute(
-            select(t.items.c.text, t.items.c.content_hash)
-            .where(t.items.c.project_id == project_id)
-        ).all()]
+        return [
+            tuple(r)
+            for r in conn.execute(
+                select(t.items.c.text, t.items.c.content_hash).where(
+                    t.items.c.project_id == project_id
+                )
+            ).all()
+        ]
 
 
 def test_lease_is_kept_then_expires_and_frees_the_item(workspace: Workspace) -> None:

@@ -20,12 +20,18 @@ def test_init_writes_config_with_a_secret_and_reopens(tmp_path: Path) -> None:
     again.close()
 
 
-def test_env_overrides_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_env_overrides_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / "annotary.toml").write_text('port = 9000\nhost = "0.0.0.0"\n')
     monkeypatch.setenv("ANNOTARY_PORT", "9100")
     monkeypatch.setenv("ANNOTARY_URL_IMPORT", "yes")
     settings = Settings.load(tmp_path)
-    assert (settings.port, settings.host, settings.url_import) == (9100, "0.0.0.0", True)
+    assert (settings.port, settings.host, settings.url_import) == (
+        9100,
+        "0.0.0.0",
+        True,
+    )
 
 
 @pytest.mark.parametrize(

@@ -41,8 +41,10 @@ app.add_typer(token_app, name="token")
 @app.callback()
 def _root(
     workspace_opt: Path | None = typer.Option(
-        None, "--workspace", "-w", help="Workspace folder (default: ANNOTARY_WORKSPACE "
-        "or the current folder).",
+        None,
+        "--workspace",
+        "-w",
+        help="Workspace folder (default: ANNOTARY_WORKSPACE or the current folder).",
     ),
     as_json: bool = JsonOption,
 ) -> None:
@@ -53,7 +55,9 @@ def _root(
 @app.command()
 @guarded
 def init(
-    directory: Path | None = typer.Argument(None, help="Folder (default: the workspace)."),
+    directory: Path | None = typer.Argument(
+        None, help="Folder (default: the workspace)."
+    ),
     database_url: str | None = typer.Option(
         None, "--database-url", help="e.g. postgresql+psycopg://user@host/db"
     ),
@@ -107,19 +111,28 @@ def demo(
         from annotary.services.workspace import open_workspace
 
         console.print(f"Serving on [bold]http://{host}:{port}[/]  (Ctrl+C stops)")
-        uvicorn.run(create_app(open_workspace(directory)), host=host, port=port,
-                    log_level="warning")
+        uvicorn.run(
+            create_app(open_workspace(directory)),
+            host=host,
+            port=port,
+            log_level="warning",
+        )
 
 
 def _print_demo(summary: dict[str, Any]) -> None:
     table(
         ["project", "kind", "items", "gold"],
-        [[p["name"], p["kind"], p["items"], p.get("gold", 0)] for p in summary["projects"]],
+        [
+            [p["name"], p["kind"], p["items"], p.get("gold", 0)]
+            for p in summary["projects"]
+        ],
         title=f"Demo workspace {summary['workspace']}",
     )
     console.print("Log in as:")
     for user in summary["users"]:
-        console.print(f"  [bold]{user['username']}[/] / {user['password']}  ({user['role']})")
+        console.print(
+            f"  [bold]{user['username']}[/] / {user['password']}  ({user['role']})"
+        )
 
 
 # project -----------------------------------------------------------------
@@ -144,11 +157,18 @@ def project_create(
             fail(f"{schema}: {exc}")
     text = guideline.read_text(encoding="utf-8") if guideline else ""
     project = projects.create_project(
-        workspace(), name, kind, label_schema=schema_data, guideline_text=text,
+        workspace(),
+        name,
+        kind,
+        label_schema=schema_data,
+        guideline_text=text,
         settings={"overlap": overlap},
     )
-    emit(project.model_dump(mode="json"), as_json,
-         lambda p: console.print(f"Created project {p['id']}: [bold]{p['name']}[/]"))
+    emit(
+        project.model_dump(mode="json"),
+        as_json,
+        lambda p: console.print(f"Created project {p['id']}: [bold]{p['name']}[/]"),
+    )
 
 
 @project_app.command("list")
@@ -156,12 +176,25 @@ def project_create(
 def project_list(as_json: bool = JsonOption) -> None:
     """List projects with their progress."""
     data = projects.list_projects(workspace())
-    emit(data, as_json, lambda rows: table(
-        ["id", "name", "kind", "items", "done", "excluded", "guideline"],
-        [[p["id"], p["name"], p["kind"], p["counts"]["total"],
-          p["counts"]["done"] + p["counts"]["reviewed"], p["counts"]["excluded"],
-          f"v{p['guideline_version']}"] for p in rows],
-    ))
+    emit(
+        data,
+        as_json,
+        lambda rows: table(
+            ["id", "name", "kind", "items", "done", "excluded", "guideline"],
+            [
+                [
+                    p["id"],
+                    p["name"],
+                    p["kind"],
+                    p["counts"]["total"],
+                    p["counts"]["done"] + p["counts"]["reviewed"],
+                    p["counts"]["excluded"],
+                    f"v{p['guideline_version']}",
+                ]
+                for p in rows
+            ],
+        ),
+    )
 
 
 @project_app.command("show")
@@ -175,13 +208,19 @@ def project_show(project: str, as_json: bool = JsonOption) -> None:
 
 
 def _print_project(p: dict[str, Any]) -> None:
-    console.print(f"[bold]{p['name']}[/] (id {p['id']}, {p['kind']}, "
-                  f"guideline v{p['guideline_version']})")
+    console.print(
+        f"[bold]{p['name']}[/] (id {p['id']}, {p['kind']}, "
+        f"guideline v{p['guideline_version']})"
+    )
     console.print("counts: " + ", ".join(f"{k} {v}" for k, v in p["counts"].items()))
-    console.print("settings: " + ", ".join(f"{k}={v}" for k, v in p["settings"].items()))
+    console.print(
+        "settings: " + ", ".join(f"{k}={v}" for k, v in p["settings"].items())
+    )
     labels = p["label_schema"]["labels"]
-    table(["label", "hotkey", "description"],
-          [[x["name"], x["hotkey"] or "", x["description"]] for x in labels])
+    table(
+        ["label", "hotkey", "description"],
+        [[x["name"], x["hotkey"] or "", x["description"]] for x in labels],
+    )
 
 
 # import / export ---------------------------------------------------------
@@ -193,8 +232,11 @@ def import_(
     project: str,
     paths: list[Path] = typer.Argument(..., help="Files, folders or zip archives."),
     format: str | None = typer.Option(
-        None, "--format", help="A format name (coco, yolo, jsonl, label_studio, ...); "
-        "default: plain files by extension."),
+        None,
+        "--format",
+        help="A format name (coco, yolo, jsonl, label_studio, ...); "
+        "default: plain files by extension.",
+    ),
     field: str | None = typer.Option(None, "--field", help="Text field or column."),
     per_file: bool = typer.Option(False, "--per-file", help=".txt: one item per file."),
     as_json: bool = JsonOption,
@@ -204,8 +246,13 @@ def import_(
     pid = projects.resolve_project(ws, project)
     with progress_bar("importing") as advance:
         report = imports.import_paths(
-            ws, pid, paths, format=format, field=field,
-            text_mode="file" if per_file else "line", progress=advance,
+            ws,
+            pid,
+            paths,
+            format=format,
+            field=field,
+            text_mode="file" if per_file else "line",
+            progress=advance,
         )
     emit(report.model_dump(mode="json"), as_json, _print_import)
     if report.added == 0 and report.rejected and report.read == 0:
@@ -221,8 +268,10 @@ def _print_import(r: dict[str, Any]) -> None:
     for name, encoding in r["encodings"].items():
         console.print(f"  {name}: read as {encoding}")
     for rejection in r["rejected"][:50]:
-        console.print(f"  [yellow]rejected[/] {rejection['source']}: {rejection['reason']}",
-                      highlight=False)
+        console.print(
+            f"  [yellow]rejected[/] {rejection['source']}: {rejection['reason']}",
+            highlight=False,
+        )
     if len(r["rejected"]) > 50:
         console.print(f"  ... and {len(r['rejected']) - 50} more (use --json)")
 
@@ -231,9 +280,13 @@ def _print_import(r: dict[str, Any]) -> None:
 @guarded
 def export(
     project: str,
-    format: str = typer.Option(..., "--format", help="coco, yolo, voc, conll, jsonl, ..."),
+    format: str = typer.Option(
+        ..., "--format", help="coco, yolo, voc, conll, jsonl, ..."
+    ),
     out: Path = typer.Option(..., "--out", help="File or folder to write."),
-    option: list[str] = typer.Option([], "--option", "-o", help="KEY=VALUE, repeatable."),
+    option: list[str] = typer.Option(
+        [], "--option", "-o", help="KEY=VALUE, repeatable."
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Export a project in a standard format."""
@@ -250,8 +303,10 @@ def export(
 
 
 def _print_export(r: dict[str, Any]) -> None:
-    console.print(f"Exported {r['items']} items, {r['annotations']} annotations, "
-                  f"{r['regions']} regions as {r['format']}")
+    console.print(
+        f"Exported {r['items']} items, {r['annotations']} annotations, "
+        f"{r['regions']} regions as {r['format']}"
+    )
     for what, count in r.get("left_out", {}).items():
         console.print(f"  [yellow]left out[/] {count} x {what}")
     for warning in r.get("warnings", [])[:50]:
@@ -265,10 +320,13 @@ def _print_export(r: dict[str, Any]) -> None:
 @guarded
 def user_add(
     username: str,
-    password: str = typer.Option(..., prompt=True, hide_input=True,
-                                 confirmation_prompt=True),
+    password: str = typer.Option(
+        ..., prompt=True, hide_input=True, confirmation_prompt=True
+    ),
     admin: bool = typer.Option(False, "--admin", help="Workspace administrator."),
-    project: list[str] = typer.Option([], "--project", help="PROJECT=ROLE, repeatable."),
+    project: list[str] = typer.Option(
+        [], "--project", help="PROJECT=ROLE, repeatable."
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Add a user (and, optionally, give them roles in projects)."""
@@ -279,8 +337,11 @@ def user_add(
         if not sep:
             fail(f"--project {pair!r} is not PROJECT=ROLE")
         users.set_role(ws, projects.resolve_project(ws, name), user.id, role)
-    emit(user.model_dump(mode="json"), as_json,
-         lambda u: console.print(f"Added user {u['username']} (id {u['id']})"))
+    emit(
+        user.model_dump(mode="json"),
+        as_json,
+        lambda u: console.print(f"Added user {u['username']} (id {u['id']})"),
+    )
 
 
 @user_app.command("list")
@@ -288,33 +349,49 @@ def user_add(
 def user_list(as_json: bool = JsonOption) -> None:
     """List users."""
     data = [u.model_dump(mode="json") for u in users.list_users(workspace())]
-    emit(data, as_json, lambda rows: table(
-        ["id", "username", "admin"], [[u["id"], u["username"], u["is_admin"]] for u in rows]
-    ))
+    emit(
+        data,
+        as_json,
+        lambda rows: table(
+            ["id", "username", "admin"],
+            [[u["id"], u["username"], u["is_admin"]] for u in rows],
+        ),
+    )
 
 
 @user_app.command("role")
 @guarded
-def user_role(username: str, project: str, role: str, as_json: bool = JsonOption) -> None:
+def user_role(
+    username: str, project: str, role: str, as_json: bool = JsonOption
+) -> None:
     """Give a user a role (admin, manager, reviewer, annotator) in a project."""
     ws = workspace()
     user = users.find_user(ws, username)
     users.set_role(ws, projects.resolve_project(ws, project), user.id, role)
-    emit({"username": username, "project": project, "role": role}, as_json,
-         lambda d: console.print(f"{d['username']} is {d['role']} in {d['project']}"))
+    emit(
+        {"username": username, "project": project, "role": role},
+        as_json,
+        lambda d: console.print(f"{d['username']} is {d['role']} in {d['project']}"),
+    )
 
 
 @token_app.command("create")
 @guarded
 def token_create(
-    username: str, name: str = typer.Option("cli", help="A name to recognise it by."),
+    username: str,
+    name: str = typer.Option("cli", help="A name to recognise it by."),
     as_json: bool = JsonOption,
 ) -> None:
     """Create an API token for a user; it is shown once."""
     ws = workspace()
     token = users.create_token(ws, users.find_user(ws, username), name)
-    emit({"username": username, "token": token}, as_json,
-         lambda d: console.print(f"Token for {d['username']} (shown once): {d['token']}"))
+    emit(
+        {"username": username, "token": token},
+        as_json,
+        lambda d: console.print(
+            f"Token for {d['username']} (shown once): {d['token']}"
+        ),
+    )
 
 
 def main() -> None:

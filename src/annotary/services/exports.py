@@ -49,7 +49,9 @@ def iter_records(
             )
             if not include_excluded:
                 query = query.where(t.items.c.excluded == False)  # noqa: E712
-            rows = conn.execute(query.order_by(t.items.c.id).limit(PAGE)).mappings().all()
+            rows = (
+                conn.execute(query.order_by(t.items.c.id).limit(PAGE)).mappings().all()
+            )
             if not rows:
                 return
             ids = [row["id"] for row in rows]
@@ -59,7 +61,9 @@ def iter_records(
                 .where(t.annotations.c.item_id.in_(ids))
                 .order_by(t.annotations.c.id)
             ).mappings():
-                by_item.setdefault(ann_row["item_id"], []).append(to_annotation(ann_row))
+                by_item.setdefault(ann_row["item_id"], []).append(
+                    to_annotation(ann_row)
+                )
         for row in rows:
             anns = _choose(by_item.get(row["id"], []), which)
             yield to_item(row), anns
@@ -70,8 +74,7 @@ def _choose(anns: list[Annotation], which: str) -> list[Annotation]:
     if which == "all":
         return anns
     done = [
-        a for a in anns
-        if a.state in ("submitted", "accepted") and a.origin != "model"
+        a for a in anns if a.state in ("submitted", "accepted") and a.origin != "model"
     ]
     if which == "submitted" or not done:
         return done
@@ -128,6 +131,9 @@ def export_project(
     report = fmt.dump(ctx)
     log.info(
         "export of %s as %s: %d items in %.2f s",
-        project.name, fmt.name, report.items, time.perf_counter() - started,
+        project.name,
+        fmt.name,
+        report.items,
+        time.perf_counter() - started,
     )
     return report

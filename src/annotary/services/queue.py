@@ -55,15 +55,19 @@ def rerank(conn: Connection, project_id: int, settings: ProjectSettings) -> None
 
 def reclaim_expired(conn: Connection, project_id: int) -> int:
     """Free the slots of leases nobody finished in time."""
-    gone = conn.execute(
-        delete(t.assignments)
-        .where(
-            (t.assignments.c.project_id == project_id)
-            & (t.assignments.c.state == "active")
-            & (t.assignments.c.leased_until < now())
+    gone = (
+        conn.execute(
+            delete(t.assignments)
+            .where(
+                (t.assignments.c.project_id == project_id)
+                & (t.assignments.c.state == "active")
+                & (t.assignments.c.leased_until < now())
+            )
+            .returning(t.assignments.c.item_id)
         )
-        .returning(t.assignments.c.item_id)
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     for item_id in gone:
         conn.execute(
             update(t.items)
@@ -116,8 +120,12 @@ def next_item(ws: Workspace, project_id: int, user: User) -> Item | None:
             return None
         conn.execute(
             t.assignments.insert().values(
-                project_id=project_id, item_id=item_id, user_id=user.id,
-                state="active", is_gold=False, leased_until=lease_until,
+                project_id=project_id,
+                item_id=item_id,
+                user_id=user.id,
+                state="active",
+                is_gold=False,
+                leased_until=lease_until,
                 created_at=now(),
             )
         )
@@ -169,7 +177,9 @@ def release_item(ws: Workspace, project_id: int, item_id: int, user: User) -> No
     _leave(ws, project_id, item_id, user, keep=False)
 
 
-def _leave(ws: Workspace, project_id: int, item_id: int, user: User, *, keep: bool) -> None:
+def _leave(
+    ws: Workspace, project_id: int, item_id: int, user: User, *, keep: bool
+) -> None:
     with ws.db.write() as conn:
         require_role(conn, user, project_id, Role.annotator)
         row = conn.execute(
@@ -191,13 +201,22 @@ def _leave(ws: Workspace, project_id: int, item_id: int, user: User, *, keep: bo
         else:
             conn.execute(delete(t.assignments).where(t.assignments.c.id == row.id))
         conn.execute(
-            update(t.items).where(t.items.c.id == item_id).values(holds=t.items.c.holds - 1)
+            update(t.items)
+            .where(t.items.c.id == item_id)
+            .values(holds=t.items.c.holds - 1)
         )
-        record(conn, "queue.skip" if keep else "queue.release", project_id=project_id,
-               user=user, target=str(item_id))
+        record(
+            conn,
+            "queue.skip" if keep else "queue.release",
+            project_id=project_id,
+            user=user,
+            target=str(item_id),
+        )
 
 
-def queue_stats(ws: Workspace, project_id: int, *, actor: User | None = None) -> dict[str, Any]:
+def queue_stats(
+    ws: Workspace, project_id: int, *, actor: User | None = None
+) -> dict[str, Any]:
     with ws.db.read() as conn:
         require_role(conn, actor, project_id, Role.manager)
         project = load_project(conn, project_id)
