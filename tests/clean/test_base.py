@@ -17,7 +17,7 @@ from annotary.clean.base import (
 )
 from annotary.core.models import DATA_KINDS
 from annotary.errors import InvalidInput, NotFound
-from tests.clean.conftest import text_inputs
+from tests.clean.helpers import text_inputs
 
 BUILT_IN = [
     "blur.v1",
@@ -160,7 +160,7 @@ def test_run_checks_with_an_in_process_plugin() -> None:
     finally:
         plugins.checks.unregister("count-words.v1")
 
-    assert report.counts == {"count-words.v1": 2}
+    assert report.counts == {"count-words.v1": 3}
     assert report.checks[0].params == {"max": 5}
 
 

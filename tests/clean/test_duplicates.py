@@ -11,7 +11,7 @@ from annotary.clean.base import CheckInput
 from annotary.clean.duplicates import ExactDuplicates, file_sha256, normalize_text
 from annotary.core.models import Item
 from annotary.errors import InvalidInput
-from tests.clean.conftest import assert_storable, by_item, file_input, text_inputs
+from tests.clean.helpers import assert_storable, by_item, file_input, text_inputs
 
 
 @pytest.mark.parametrize(
