@@ -85,7 +85,7 @@ class NearDuplicateImages:
 
     name = "near-duplicate-images.v1"
     kinds = frozenset({"image"})
-    defaults: dict[str, Any] = {"hash": "phash", "max_distance": 10, "mirror": True}
+    defaults: dict[str, Any] = {"hash": "phash", "max_distance": 12, "mirror": True}
 
     def run(
         self, inputs: Iterable[CheckInput], *, params: dict[str, Any]
