@@ -12,7 +12,7 @@ import pytest
 from PIL import Image, ImageFilter
 
 from annotary.clean.base import CheckInput, Flag, suggest_decisions
-from annotary.clean.images import NearDuplicateImages, hash_image
+from annotary.clean.images import NearDuplicateImages, cluster_hashes, hash_image
 from annotary.clean.quality import Blur
 from annotary.errors import InvalidInput
 from tests.clean.helpers import assert_storable, by_item, file_input
@@ -228,3 +228,24 @@ def test_identical_and_unreadable_images(tmp_path: Path) -> None:
 
     assert sorted(flags) == [1, 3, 5]
     assert {f.data["distance"] for f in flags.values()} == {0}
+
+
+@pytest.mark.parametrize(
+    ("values", "radius", "mirrored", "groups"),
+    [
+        ([0, 3, 2**64 - 1, 0], 2, None, [[0, 1, 3]]),
+        ([0, 3, 2**64 - 1, 0], 1, None, [[0, 3]]),
+        ([0b1111, 0, 2**64 - 1], 3, None, []),
+        ([0b1111, 0, 2**64 - 1], 4, None, [[0, 1]]),
+        # Item 2's mirror image is near item 0: they join through the mirror.
+        ([0, 2**32 - 1, 2**64 - 1], 2, [2**64 - 1, 2**32 - 1, 1], [[0, 2]]),
+        ([5] * 1000 + [6], 0, None, [list(range(1000))]),
+    ],
+)
+def test_cluster_hashes(
+    values: list[int], radius: int, mirrored: list[int] | None, groups: list[list[int]]
+) -> None:
+    as_array = np.array(values, dtype=np.uint64)
+    flips = None if mirrored is None else np.array(mirrored, dtype=np.uint64)
+
+    assert cluster_hashes(as_array, radius, flips) == groups

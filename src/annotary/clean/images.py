@@ -95,7 +95,12 @@ class NearDuplicateImages:
         if len(ids) < 2:
             return
 
-        groups = _cluster(hashes, settings["max_distance"], settings["mirror"])
+        values = np.array([h.value for h in hashes], dtype=np.uint64)
+        mirrored = np.array([h.mirrored for h in hashes], dtype=np.uint64)
+        radius = settings["max_distance"]
+        groups = cluster_hashes(
+            values, radius, mirrored if settings["mirror"] else None
+        )
         for members in groups:
             yield from self._flags(ids, hashes, members)
 
@@ -146,8 +151,21 @@ class NearDuplicateImages:
         yield from cluster_flags(self.name, member_ids, scores, reasons, data)
 
 
-def _cluster(hashes: list[ImageHashes], radius: int, mirror: bool) -> list[list[int]]:
-    values = np.array([h.value for h in hashes], dtype=np.uint64)
+def cluster_hashes(
+    values: np.ndarray, radius: int, mirrored: np.ndarray | None = None
+) -> list[list[int]]:
+    """Clusters of positions whose 64-bit hashes are within ``radius`` bits.
+
+    Equal hashes are joined first, so a thousand copies of one picture cost
+    one lookup, not a million comparisons; the distinct hashes are then
+    paired by :func:`hamming_pairs` and joined by union-find. With
+    ``mirrored`` (the hashes of the mirror images), an image also joins those
+    its mirror image is near.
+
+    Example:
+        >>> cluster_hashes(np.array([0, 3, 2**64 - 1, 0], dtype=np.uint64), 2)
+        [[0, 1, 3]]
+    """
     unique, inverse = np.unique(values, return_inverse=True)
     sets = UnionFind(len(values))
 
@@ -162,8 +180,7 @@ def _cluster(hashes: list[ImageHashes], radius: int, mirror: bool) -> list[list[
     for a, b in zip(first_of[i].tolist(), first_of[j].tolist(), strict=True):
         sets.union(a, b)
 
-    if mirror:
-        mirrored = np.array([h.mirrored for h in hashes], dtype=np.uint64)
+    if mirrored is not None:
         i, j, _ = hamming_pairs(unique, radius, queries=mirrored)
         for a, b in zip(i.tolist(), first_of[j].tolist(), strict=True):
             sets.union(a, b)
