@@ -23,7 +23,7 @@ log = logging.getLogger("annotary.clean")
 HASHES = ("phash", "dhash")
 # JPEG decoding may shrink by 1/2, 1/4 or 1/8 while staying at least this big:
 # plenty for a 32 x 32 hash and much faster than decoding every pixel.
-_DRAFT_SIZE = (256, 256)
+DRAFT_SIZE = (256, 256)
 
 
 def open_upright(path: Path, draft: tuple[int, int] | None = None) -> Image.Image:
@@ -113,7 +113,7 @@ class NearDuplicateImages:
             if entry.path is None:
                 continue
             try:
-                image = open_upright(entry.path, draft=_DRAFT_SIZE)
+                image = open_upright(entry.path, draft=DRAFT_SIZE)
             except (OSError, ValueError) as error:
                 log.info("item %s: not hashed, %s", entry.item.id, error)
                 continue
