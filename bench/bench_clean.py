@@ -21,7 +21,7 @@ from annotary.clean.base import CheckInput
 from annotary.clean.duplicates import ExactDuplicates
 from annotary.clean.hashindex import hamming_pairs
 from annotary.clean.images import (
-    DRAFT_SIZE,
+    DRAFT,
     NearDuplicateImages,
     cluster_hashes,
     hash_image,
@@ -109,7 +109,7 @@ def bench_hashing(folder: Path, size: tuple[int, int], count: int, ext: str) -> 
 
     def hash_all() -> None:
         for path in paths:
-            hash_image(open_upright(path, draft=DRAFT_SIZE))
+            hash_image(open_upright(path, draft=DRAFT))
 
     inputs = [
         CheckInput(Item(id=n + 1, project_id=1), path) for n, path in enumerate(paths)

@@ -249,3 +249,28 @@ def test_cluster_hashes(
     flips = None if mirrored is None else np.array(mirrored, dtype=np.uint64)
 
     assert cluster_hashes(as_array, radius, flips) == groups
+
+
+def test_hashes_are_taken_upright_and_files_are_closed(tmp_path: Path) -> None:
+    data = pytest.importorskip("skimage.data")
+    upright = Image.fromarray(data.coffee())
+    upright.save(tmp_path / "upright.jpg", quality=90)
+    # Stored turned a quarter; EXIF orientation 6 turns it back when shown.
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    upright.transpose(Image.Transpose.ROTATE_90).save(
+        tmp_path / "stored-turned.jpg", quality=90, exif=exif
+    )
+    frames = [upright.resize((120, 80)), Image.new("RGB", (120, 80))]
+    frames[0].save(tmp_path / "anim.gif", save_all=True, append_images=frames[1:])
+    inputs = [
+        file_input(1, tmp_path / "upright.jpg"),
+        file_input(2, tmp_path / "stored-turned.jpg"),
+        file_input(3, tmp_path / "anim.gif"),
+    ]
+
+    flags = by_item(NearDuplicateImages().run(inputs, params={}))
+
+    assert sorted(flags) == [1, 2, 3]
+    assert flags[2].data["mirrored"] is False
+    assert flags[3].data["distance"] <= 12

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 from annotary import plugins
 from annotary.core.models import Item
@@ -85,6 +85,7 @@ class CleanReport(BaseModel):
     flags: list[Flag] = Field(default_factory=list)
     seconds: float = 0.0
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def counts(self) -> dict[str, int]:
         """Flagged items per check name."""

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from annotary.clean.base import Flag
@@ -41,42 +40,29 @@ class UnionFind:
         return list(found.values())
 
 
-def cluster_id(check: str, member_ids: Iterable[int]) -> str:
-    """A stable id for a cluster: the check and a digest of its sorted members."""
-    joined = ",".join(str(i) for i in sorted(member_ids))
-    digest = hashlib.blake2b(joined.encode(), digest_size=8).hexdigest()
-    return f"{check}:{digest}"
+Member = tuple[int, float, str, dict[str, Any]]
+"""One cluster member: item id, score, reason, extra data."""
 
 
-def cluster_flags(
-    check: str,
-    member_ids: Sequence[int],
-    scores: dict[int, float],
-    reasons: dict[int, str],
-    data: dict[int, dict[str, Any]],
-) -> Iterator[Flag]:
+def cluster_flags(check: str, members: Sequence[Member]) -> Iterator[Flag]:
     """One flag per member of a cluster, the lowest id as representative.
 
-    The representative is flagged too (score 0, reason naming the copies) so
-    that a cluster can be shown whole; ``data["representative"]`` says which
-    member to keep.
+    The cluster id is ``"<check>:<representative id>"``: clusters of one check
+    never share a member, so it is unique within a run. The representative is
+    flagged too (score 0, reason counting its copies) so that a cluster can be
+    shown whole; ``data["representative"]`` says which member to keep.
     """
-    representative = min(member_ids)
-    cluster = cluster_id(check, member_ids)
-    copies = len(member_ids) - 1
-    for item_id in sorted(member_ids):
-        extra = data.get(item_id, {})
+    representative = min(member[0] for member in members)
+    cluster = f"{check}:{representative}"
+    size = len(members)
+    for item_id, score, reason, extra in members:
         if item_id == representative:
-            reason = f"representative of {copies} duplicate(s)"
-            score = 0.0
-        else:
-            reason = reasons[item_id]
-            score = scores[item_id]
+            score, reason = 0.0, f"representative of {size - 1} duplicate(s)"
         yield Flag(
             item_id=item_id,
             check=check,
             score=score,
             reason=reason,
             cluster=cluster,
-            data={"representative": representative, "size": copies + 1, **extra},
+            data={"representative": representative, "size": size, **extra},
         )

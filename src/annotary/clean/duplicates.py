@@ -108,18 +108,24 @@ class ExactDuplicates:
         self, members: list[int], texts: dict[int, str] | None
     ) -> Iterator[Flag]:
         representative = min(members)
-        scores: dict[int, float] = {}
-        reasons: dict[int, str] = {}
-        data: dict[int, dict[str, Any]] = {}
-        for item_id in members:
-            same = texts is None or texts[item_id] == texts[representative]
-            scores[item_id] = 1.0 if same else 0.9
-            what = "bytes" if texts is None else "text"
-            reasons[item_id] = f"same {what} as item {representative}"
-            if not same:
-                reasons[item_id] += " after folding case, white space and Unicode form"
-            data[item_id] = {"exact": same}
-        yield from cluster_flags(self.name, members, scores, reasons, data)
+        if texts is None:
+            reason = f"same bytes as item {representative}"
+            same = [(i, 1.0, reason, {"exact": True}) for i in members]
+            yield from cluster_flags(self.name, same)
+            return
+
+        reference = texts[representative]
+        exact = f"same text as item {representative}"
+        folded = f"{exact} after folding case, white space and Unicode form"
+        yield from cluster_flags(
+            self.name,
+            [
+                (i, 1.0, exact, {"exact": True})
+                if texts[i] == reference
+                else (i, 0.9, folded, {"exact": False})
+                for i in members
+            ],
+        )
 
 
 exact_duplicates = ExactDuplicates()

@@ -38,7 +38,8 @@ def popcount(values: U64) -> I64:
     if hasattr(np, "bitwise_count"):
         return np.bitwise_count(values).astype(np.int64)
     as_bytes = values.view(np.uint8).reshape(-1, 8)
-    return _BYTE_POPCOUNT[as_bytes].sum(axis=1, dtype=np.int64)
+    counted: I64 = _BYTE_POPCOUNT[as_bytes].sum(axis=1, dtype=np.int64)
+    return counted
 
 
 def hamming(a: int, b: int) -> int:

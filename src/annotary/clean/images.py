@@ -14,31 +14,38 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from annotary.clean.base import CheckInput, Flag, merge_params
-from annotary.clean.clusters import UnionFind, cluster_flags
+from annotary.clean.clusters import Member, UnionFind, cluster_flags
 from annotary.clean.hashindex import hamming, hamming_pairs
 from annotary.errors import InvalidInput
 
 log = logging.getLogger("annotary.clean")
 
 HASHES = ("phash", "dhash")
-# JPEG decoding may shrink by 1/2, 1/4 or 1/8 while staying at least this big:
-# plenty for a 32 x 32 hash and much faster than decoding every pixel.
-DRAFT_SIZE = (256, 256)
+# JPEG decoding may shrink by 1/2, 1/4 or 1/8 while staying at least this big,
+# in grey: plenty for a 32 x 32 hash and much faster than decoding every pixel.
+DRAFT = ("L", (256, 256))
 
 
-def open_upright(path: Path, draft: tuple[int, int] | None = None) -> Image.Image:
-    """Open an image and turn it upright by its EXIF orientation.
+def open_upright(
+    path: Path, draft: tuple[str, tuple[int, int]] | None = None
+) -> Image.Image:
+    """Open an image, decode it and turn it upright by its EXIF orientation.
+
+    Args:
+        path: the image file.
+        draft: ``(mode, size)`` to let JPEG decode straight to that mode at the
+            smallest scale (1/2, 1/4, 1/8) still at least ``size``.
 
     Raises:
         OSError: the file cannot be read or decoded (PIL's errors derive from it).
     """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-        image = Image.open(path)
-        if draft is not None:
-            image.draft("RGB", draft)
-        image.load()
-    return ImageOps.exif_transpose(image)
+        with Image.open(path) as image:
+            if draft is not None:
+                image.draft(*draft)
+            image.load()
+            return ImageOps.exif_transpose(image)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +120,7 @@ class NearDuplicateImages:
             if entry.path is None:
                 continue
             try:
-                image = open_upright(entry.path, draft=DRAFT_SIZE)
+                image = open_upright(entry.path, draft=DRAFT)
             except (OSError, ValueError) as error:
                 log.info("item %s: not hashed, %s", entry.item.id, error)
                 continue
@@ -126,29 +133,26 @@ class NearDuplicateImages:
         self, ids: list[int], hashes: list[ImageHashes], members: list[int]
     ) -> Iterator[Flag]:
         first = min(members, key=lambda m: ids[m])
-        ref = hashes[first]
-        scores: dict[int, float] = {}
-        reasons: dict[int, str] = {}
-        data: dict[int, dict[str, Any]] = {}
+        reference = hashes[first].value
+        found: list[Member] = []
         for member in members:
-            mine = hashes[member]
-            direct = hamming(mine.value, ref.value)
-            flipped = hamming(mine.mirrored, ref.value)
+            direct = hamming(hashes[member].value, reference)
+            flipped = hamming(hashes[member].mirrored, reference)
             distance = min(direct, flipped)
-            item_id = ids[member]
-            scores[item_id] = 1.0 - distance / 64
-            reasons[item_id] = f"looks like item {ids[first]} (distance {distance})"
-            if flipped < direct:
-                reasons[item_id] = (
-                    f"mirror image of item {ids[first]} (distance {distance})"
+            what = "mirror image of" if flipped < direct else "looks like"
+            found.append(
+                (
+                    ids[member],
+                    1.0 - distance / 64,
+                    f"{what} item {ids[first]} (distance {distance})",
+                    {
+                        "distance": distance,
+                        "mirrored": flipped < direct,
+                        "hash": f"{hashes[member].value:016x}",
+                    },
                 )
-            data[item_id] = {
-                "distance": distance,
-                "mirrored": flipped < direct,
-                "hash": f"{mine.value:016x}",
-            }
-        member_ids = [ids[m] for m in members]
-        yield from cluster_flags(self.name, member_ids, scores, reasons, data)
+            )
+        yield from cluster_flags(self.name, found)
 
 
 def cluster_hashes(

@@ -13,7 +13,7 @@ import ftfy
 from datasketch import MinHash, MinHashLSH
 
 from annotary.clean.base import CheckInput, Flag, merge_params
-from annotary.clean.clusters import UnionFind, cluster_flags
+from annotary.clean.clusters import Member, UnionFind, cluster_flags
 from annotary.clean.duplicates import normalize_text
 from annotary.errors import InvalidInput
 
@@ -116,7 +116,10 @@ class Mojibake:
                 check=self.name,
                 score=1.0 if ftfy.badness.is_bad(text) else 0.6,
                 reason="mis-decoded text (mojibake); a repair is suggested",
-                data={"repair": repaired, "steps": [list(step) for step in steps]},
+                data={
+                    "repair": repaired,
+                    "steps": [list(step) for step in steps or []],
+                },
             )
         if "\ufffd" in text:
             return Flag(
@@ -353,18 +356,14 @@ class NearDuplicateText:
         self, ids: list[int], signatures: list[MinHash], members: list[int]
     ) -> Iterator[Flag]:
         first = min(members, key=lambda m: ids[m])
-        scores: dict[int, float] = {}
-        reasons: dict[int, str] = {}
-        data: dict[int, dict[str, Any]] = {}
+        found: list[Member] = []
         for member in members:
             similarity = float(signatures[member].jaccard(signatures[first]))
-            scores[ids[member]] = similarity
-            reasons[ids[member]] = (
+            reason = (
                 f"nearly the same text as item {ids[first]} (Jaccard ~{similarity:.2f})"
             )
-            data[ids[member]] = {"jaccard": similarity}
-        member_ids = [ids[m] for m in members]
-        yield from cluster_flags(self.name, member_ids, scores, reasons, data)
+            found.append((ids[member], similarity, reason, {"jaccard": similarity}))
+        yield from cluster_flags(self.name, found)
 
 
 empty_text = EmptyText()
