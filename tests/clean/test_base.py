@@ -216,3 +216,11 @@ def _flag(item_id: int, check: str, cluster: str | None = None) -> Flag:
 )
 def test_suggest_decisions(flags: list[Flag], expected: dict[int, str]) -> None:
     assert suggest_decisions(flags) == expected
+
+
+@pytest.mark.parametrize("name", BUILT_IN)
+def test_built_in_parameters_are_documented(name: str) -> None:
+    check = plugins.checks.get(name)
+    doc = type(check).__doc__ or ""
+
+    assert [key for key in check.defaults if f"``{key}``" not in doc] == []

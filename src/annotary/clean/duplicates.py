@@ -48,6 +48,8 @@ class ExactDuplicates:
     normalised form (:func:`normalize_text`); within a group, ``data["exact"]``
     says whether the text is also identical, character for character, to the
     representative's. Empty texts are left to ``empty-text``.
+
+    Parameters: ``normalize`` (True); False groups identical texts only.
     """
 
     name = "exact-duplicates.v1"

@@ -55,6 +55,9 @@ class Blur:
     The measure is taken on grey levels 0..255, after reducing images whose
     longest side exceeds 1024 pixels; ``score`` grows from 0 at the threshold
     to 1 for a flat image.
+
+    Parameters: ``threshold`` (15.0; Gaussian blur of radius 2 brings typical
+    photos below 11, sharp ones measure 24 and up).
     """
 
     name = "blur.v1"
@@ -82,7 +85,10 @@ class Blur:
 
 
 class Exposure:
-    """Images too dark or overexposed, by mean grey level (0..255)."""
+    """Images too dark or overexposed, by mean grey level (0..255).
+
+    Parameters: ``dark_below`` (40) and ``bright_above`` (215), grey levels.
+    """
 
     name = "exposure.v1"
     kinds = frozenset({"image"})
@@ -139,6 +145,9 @@ class ImageShape:
 
     Uses the probed upright size on the item when present, else the file's
     header (no decoding).
+
+    Parameters: ``min_width`` and ``min_height`` in pixels (32 each),
+    ``max_aspect`` the longest over the shortest side (5.0).
     """
 
     name = "image-shape.v1"

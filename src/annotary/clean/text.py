@@ -157,7 +157,9 @@ class Language:
 
     ``languages`` lists the expected ISO 639-1 codes; when empty, the most
     common confident language of the texts is expected. Texts shorter than
-    ``min_chars`` are not judged.
+    ``min_chars`` (20) are not judged, nor those whose detected language has a
+    probability below ``min_confidence`` (0.9). The detector is py3langid's
+    bundled model (4.5 MB, no download).
     """
 
     name = "language.v1"
@@ -311,6 +313,9 @@ class NearDuplicateText:
     hashing, tuned so that about 95% of pairs at the threshold meet; pairs
     are kept when their estimated Jaccard similarity reaches the threshold,
     then joined into clusters by union-find.
+
+    Parameters: ``threshold`` (0.8), ``num_perm`` permutations per signature
+    (128), ``shingle`` characters per n-gram (5).
     """
 
     name = "near-duplicate-text.v1"
