@@ -118,3 +118,18 @@ def test_queries_match_brute_force(index: list[int], queries: list[int]) -> None
         if hamming(q, x) <= radius
     )
     assert list(zip(i.tolist(), j.tolist(), d.tolist(), strict=True)) == expected
+
+
+def test_crowded_buckets() -> None:
+    # Every hash shares its lowest 16 bits, so one bucket holds them all.
+    rng = np.random.default_rng(3)
+    high = rng.integers(0, 2**48, size=120, dtype=np.uint64)
+    hashes = (high << np.uint64(16)) | np.uint64(0xBEEF)
+    hashes[60:] = hashes[:60] ^ np.uint64(0b101 << 20)
+
+    found = hamming_pairs(hashes, 6)
+    mirrored = hamming_pairs(hashes, 6, queries=hashes[::-1].copy())
+
+    expected = brute_force_pairs(hashes, 6)
+    assert [a.tolist() for a in found] == [a.tolist() for a in expected]
+    assert len(mirrored[0]) == 120 + 2 * len(expected[0])

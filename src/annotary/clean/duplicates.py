@@ -61,11 +61,11 @@ class ExactDuplicates:
     ) -> Iterator[Flag]:
         settings = merge_params(self.name, self.defaults, params)
         fold = normalize_text if settings["normalize"] else None
-        text_groups: dict[str, list[int]] = {}
-        file_groups: dict[str, list[int]] = {}
-        texts: dict[int, str] = {}
+        first: dict[str, CheckInput] = {}
+        copies: dict[str, list[CheckInput]] = {}
 
-        # One pass, kept flat: at a million items every call per item shows.
+        # One flat pass: at a million items every call and allocation per item
+        # shows, so a group's list is made only when a second member turns up.
         for entry in inputs:
             item = entry.item
             text = item.text
@@ -73,25 +73,22 @@ class ExactDuplicates:
                 key = fold(text) if fold else text
                 if not key or (not fold and not text.strip()):
                     continue
-                texts[item.id] = text
-                groups, group_key = text_groups, key
+                key = "t" + key
             else:
-                file_key = self._file_key(entry)
-                if file_key is None:
+                digest = self._file_key(entry)
+                if digest is None:
                     continue
-                groups, group_key = file_groups, file_key
-            members = groups.get(group_key)
-            if members is None:
-                groups[group_key] = [item.id]
-            else:
-                members.append(item.id)
+                key = "f" + digest
+            seen = first.setdefault(key, entry)
+            if seen is not entry:
+                group = copies.get(key)
+                if group is None:
+                    copies[key] = [seen, entry]
+                else:
+                    group.append(entry)
 
-        for members in text_groups.values():
-            if len(members) > 1:
-                yield from self._flags(members, texts)
-        for members in file_groups.values():
-            if len(members) > 1:
-                yield from self._flags(members, None)
+        for key, group in copies.items():
+            yield from self._flags(group, is_text=key[0] == "t")
 
     def _file_key(self, entry: CheckInput) -> str | None:
         item = entry.item
@@ -106,26 +103,23 @@ class ExactDuplicates:
                 log.warning("item %s: cannot read %s: %s", item.id, entry.path, error)
         return None
 
-    def _flags(
-        self, members: list[int], texts: dict[int, str] | None
-    ) -> Iterator[Flag]:
-        representative = min(members)
-        if texts is None:
-            reason = f"same bytes as item {representative}"
-            same = [(i, 1.0, reason, {"exact": True}) for i in members]
+    def _flags(self, group: list[CheckInput], is_text: bool) -> Iterator[Flag]:
+        representative = min(group, key=lambda entry: entry.item.id).item
+        if not is_text:
+            reason = f"same bytes as item {representative.id}"
+            same = [(e.item.id, 1.0, reason, {"exact": True}) for e in group]
             yield from cluster_flags(self.name, same)
             return
 
-        reference = texts[representative]
-        exact = f"same text as item {representative}"
+        exact = f"same text as item {representative.id}"
         folded = f"{exact} after folding case, white space and Unicode form"
         yield from cluster_flags(
             self.name,
             [
-                (i, 1.0, exact, {"exact": True})
-                if texts[i] == reference
-                else (i, 0.9, folded, {"exact": False})
-                for i in members
+                (e.item.id, 1.0, exact, {"exact": True})
+                if e.item.text == representative.text
+                else (e.item.id, 0.9, folded, {"exact": False})
+                for e in group
             ],
         )
 

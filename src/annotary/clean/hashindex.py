@@ -71,21 +71,26 @@ class _ChunkTable:
     """Positions of the hashes sorted by one chunk, with bucket starts."""
 
     def __init__(self, chunk: I64) -> None:
-        self.chunk = chunk
         self.order = np.argsort(chunk, kind="stable")
         self.counts = np.bincount(chunk, minlength=_CHUNK_VALUES)
         self.starts = np.concatenate(([0], np.cumsum(self.counts)[:-1]))
 
-    def candidates(self, keys: I64) -> tuple[I64, I64]:
-        """(query position, indexed position) for every hash in each key's bucket."""
+    def candidates(self, keys: I64) -> Iterator[tuple[I64, I64]]:
+        """(query position, indexed position) for every hash in each key's bucket.
+
+        Given rank by rank: first each query with the first hash of its
+        bucket, then those whose bucket has a second hash, and so on. Buckets
+        hold one or two hashes on average, so this beats expanding them with
+        ``np.repeat``; a crowded bucket costs time, never a huge array.
+        """
         counts = self.counts[keys]
-        total = int(counts.sum())
-        if total == 0:
-            empty = np.empty(0, dtype=np.int64)
-            return empty, empty
-        query = np.repeat(np.arange(len(keys)), counts)
-        first = np.repeat(self.starts[keys] - (np.cumsum(counts) - counts), counts)
-        return query, self.order[first + np.arange(total)]
+        starts = self.starts[keys]
+        live = np.flatnonzero(counts)
+        rank = 0
+        while live.size:
+            yield live, self.order[starts[live] + rank]
+            rank += 1
+            live = live[counts[live] > rank]
 
 
 def _chunks(hashes: U64, index: int) -> I64:
@@ -128,19 +133,30 @@ def hamming_pairs(
         table = _ChunkTable(_chunks(hashes, index))
         lookups = _self_lookups if self_join else _query_lookups
         for i, j in lookups(table, _chunks(queries, index), chunk_radius):
-            distance = popcount(queries[i] ^ hashes[j])
-            near = distance <= radius
+            near = _within(queries[i] ^ hashes[j], radius)
             found_i.append(i[near])
             found_j.append(j[near])
 
+    if self_join:
+        # Pairs come in either order from the lookups; report them as i < j.
+        found_i, found_j = (
+            [np.minimum(i, j) for i, j in zip(found_i, found_j, strict=True)],
+            [np.maximum(i, j) for i, j in zip(found_i, found_j, strict=True)],
+        )
     return _unique_pairs(found_i, found_j, queries, hashes)
+
+
+def _within(xor: U64, radius: int) -> npt.NDArray[np.bool_]:
+    if hasattr(np, "bitwise_count"):
+        return np.bitwise_count(xor) <= radius
+    return popcount(xor) <= radius
 
 
 def _query_lookups(
     table: _ChunkTable, chunk: I64, chunk_radius: int
 ) -> Iterator[tuple[I64, I64]]:
     for mask in _masks(chunk_radius):
-        yield table.candidates(chunk ^ mask)
+        yield from table.candidates(chunk ^ mask)
 
 
 def _self_lookups(
@@ -148,19 +164,20 @@ def _self_lookups(
 ) -> Iterator[tuple[I64, I64]]:
     # A pair whose chunks differ by ``mask`` is found from both sides; look it
     # up only from the side whose chunk has the mask's highest bit clear.
-    without_bit = {
-        bit: np.flatnonzero((chunk & (1 << bit)) == 0) for bit in range(CHUNK_BITS)
-    }
+    without_bit = []
+    for bit in range(CHUNK_BITS):
+        positions = np.flatnonzero((chunk & (1 << bit)) == 0)
+        without_bit.append((positions, chunk[positions]))
+
     for mask in _masks(chunk_radius):
         if mask == 0:
-            i, j = table.candidates(chunk)
-            keep = i < j
-            yield i[keep], j[keep]
+            for i, j in table.candidates(chunk):
+                keep = i < j
+                yield i[keep], j[keep]
             continue
-        queries = without_bit[int(mask).bit_length() - 1]
-        i, j = table.candidates(chunk[queries] ^ mask)
-        i = queries[i]
-        yield np.minimum(i, j), np.maximum(i, j)
+        positions, values = without_bit[int(mask).bit_length() - 1]
+        for i, j in table.candidates(values ^ mask):
+            yield positions[i], j
 
 
 def _unique_pairs(
