@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
@@ -354,7 +355,11 @@ class NearDuplicateText:
             if found:
                 ids.append(item_id)
                 grams.append(found)
-        signatures = MinHash.bulk(grams, num_perm=settings["num_perm"])
+        # CRC-32 as the base hash: deterministic, and ten times cheaper than
+        # datasketch's SHA-1; MinHash's own permutations spread it further.
+        signatures = MinHash.bulk(
+            grams, num_perm=settings["num_perm"], hashfunc=zlib.crc32
+        )
         return ids, signatures
 
     def _flags(
