@@ -301,13 +301,11 @@ def _alpha_distance(
         return 1.0 - np.eye(q)
     if level == "ordinal":
         cumulative = np.concatenate([[0.0], np.cumsum(marginals)])
-        low, high = (
-            np.minimum.outer(np.arange(q), np.arange(q)),
-            np.maximum.outer(np.arange(q), np.arange(q)),
-        )
+        rank = np.arange(q)
+        low, high = np.minimum.outer(rank, rank), np.maximum.outer(rank, rank)
         between = cumulative[high + 1] - cumulative[low]
         edges = (marginals[low] + marginals[high]) / 2.0
-        return (between - edges) ** 2
+        return np.asarray((between - edges) ** 2, dtype=np.float64)
     values = _numeric(categories, level)
     if level == "interval":
         return np.subtract.outer(values, values) ** 2
