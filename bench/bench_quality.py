@@ -31,11 +31,15 @@ def timed(name: str, call: Callable[[], Any], target: float | None = None) -> An
     return result
 
 
-def class_ratings(items: int, annotators: int, seed: int = 0) -> dict[int, dict[str, str]]:
+def class_ratings(
+    items: int, annotators: int, seed: int = 0
+) -> dict[int, dict[str, str]]:
     rng = np.random.default_rng(seed)
     truth = rng.integers(0, 4, size=items)
     noise = rng.random((items, annotators)) < 0.25
-    labels = np.where(noise, rng.integers(0, 4, size=(items, annotators)), truth[:, None])
+    labels = np.where(
+        noise, rng.integers(0, 4, size=(items, annotators)), truth[:, None]
+    )
     names = ["cat", "dog", "bird", "fish"]
     return {
         i: {f"ann{j}": names[label] for j, label in enumerate(row)}
@@ -65,17 +69,23 @@ def box_images(
 
 
 def main() -> None:
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}, numpy {np.__version__}")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, numpy {np.__version__}"
+    )
 
     ratings = class_ratings(100_000, 5)
-    table = timed("ratings table, 100,000 items x 5 annotators", lambda: rating_table(ratings))
+    table = timed(
+        "ratings table, 100,000 items x 5 annotators", lambda: rating_table(ratings)
+    )
     timed(
         "class agreement (4 metrics) from the mapping",
         lambda: class_agreement(ratings),
         target=5,
     )
-    timed("class agreement (4 metrics) from a built table", lambda: class_agreement(table))
+    timed(
+        "class agreement (4 metrics) from a built table", lambda: class_agreement(table)
+    )
     timed("pairwise Cohen's kappa, 10 pairs", lambda: pairwise_cohen_kappa(table))
     timed("majority vote, 100,000 items", lambda: majority_vote(table))
     timed("Dawid-Skene, 100,000 items x 5", lambda: dawid_skene(table))

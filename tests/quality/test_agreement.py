@@ -209,6 +209,7 @@ EMPTY: Ratings = {}
         (lambda r: cohen_kappa(r, "r0", "r1"), PERFECT, 1.0, None),
         (lambda r: cohen_kappa(r, "r0", "r1"), ONE_CATEGORY, None, "only one"),
         (lambda r: cohen_kappa(r, "r0", "r1"), SINGLETONS, None, "no item in common"),
+        (lambda r: cohen_kappa(r, "r0", "zed"), PERFECT, None, "'zed' rated no item"),
     ],
 )
 def test_small_tables(
@@ -329,7 +330,7 @@ def test_pairwise_cohen_kappa() -> None:
         (lambda: rating_table({1: {"a": "x"}}, categories=["x", "x"]), "repeats"),
         (lambda: krippendorff_alpha({1: {"a": "x", "b": "y"}}, "interval"), "numeric"),
         (lambda: krippendorff_alpha({1: {"a": 1, "b": 2}}, "bogus"), "level must"),
-        (lambda: cohen_kappa({1: {"a": 1, "b": 2}}, "a", "zed"), "'zed'"),
+        (lambda: confusion_matrix({1: {"a": 1, "b": 2}}, "a", "zed"), "'zed'"),
         (lambda: cohen_kappa({1: {"a": 1, "b": 2}}, "a", "b", "cubic"), "weights"),
     ],
 )
@@ -446,3 +447,59 @@ def test_alpha_undefined_exactly_when_reference_cannot_say(
     ours = krippendorff_alpha(table)
     assert ours.defined == (np.count_nonzero(pairable) >= 2)
     assert ours.n == int(pairable.sum()) or not ours.defined
+
+
+ALL_METRICS: list[Callable[[Any], MetricResult]] = [
+    percent_agreement,
+    fleiss_kappa,
+    gwet_ac1,
+    krippendorff_alpha,
+    lambda t: krippendorff_alpha(t, "ordinal"),
+    lambda t: krippendorff_alpha(t, "interval"),
+    lambda t: krippendorff_alpha(t, "ratio"),
+    lambda t: cohen_kappa(t, "r0", "r1", "quadratic"),
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(grids(4, missing=True))
+def test_no_metric_crashes_or_returns_nan(grid: tuple[int, list[list[Any]]]) -> None:
+    # Warnings are errors in this suite, so a 0/0 inside numpy fails here too.
+    q, rows = grid
+    table = rating_table(from_rows(rows), categories=range(q))
+    for metric in ALL_METRICS:
+        result = metric(table)
+        assert result.defined != (result.undefined_reason is not None)
+        assert (
+            result.value is None
+            or -1.0 - 1e-9 <= result.value <= 1.0 + 1e-9
+            or (metric is percent_agreement)
+        )
+
+
+@settings(max_examples=200, deadline=None)
+@given(grids(2, missing=False))
+def test_gwet_two_raters_textbook_formula(grid: tuple[int, list[list[Any]]]) -> None:
+    q, rows = grid
+    first = np.array([r[0] for r in rows])
+    second = np.array([r[1] for r in rows])
+    observed = float(np.mean(first == second))
+    shares = [(np.mean(first == k) + np.mean(second == k)) / 2 for k in range(q)]
+    chance = sum(p * (1 - p) for p in shares) / (q - 1)
+    expected = (observed - chance) / (1 - chance)
+    result = gwet_ac1(rating_table(from_rows(rows), categories=range(q)))
+    assert result.value == pytest.approx(expected, abs=1e-9)
+
+
+@settings(max_examples=100, deadline=None)
+@given(grids(4, missing=True), st.lists(st.integers(0, 1), min_size=1, max_size=5))
+def test_single_ratings_do_not_move_pairable_metrics(
+    grid: tuple[int, list[list[Any]]], lonely: list[int]
+) -> None:
+    q, rows = grid
+    width = len(rows[0])
+    padded = rows + [[label] + [None] * (width - 1) for label in lonely]
+    before = rating_table(from_rows(rows), categories=range(q))
+    after = rating_table(from_rows(padded), categories=range(q))
+    for metric in (percent_agreement, fleiss_kappa, krippendorff_alpha):
+        assert metric(after) == metric(before)

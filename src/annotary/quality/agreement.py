@@ -84,6 +84,9 @@ def cohen_kappa(
         0.5
     """
     table = rating_table(ratings)
+    for annotator in (first, second):
+        if annotator not in table.annotators:
+            return MetricResult.undefined(f"annotator {annotator!r} rated no item")
     observed = confusion_matrix(table, first, second).astype(np.float64)
     n = int(observed.sum())
     if n == 0:
