@@ -120,6 +120,8 @@ items = Table(
     Column("rank", BigInteger, nullable=False, default=0),
     Column("holds", Integer, nullable=False, default=0),
     Column("annotation_count", Integer, nullable=False, default=0),
+    # "|cat|dog|": labels of the item's current annotations, for filtering.
+    Column("labels", Text, nullable=False, default=""),
     _ts("created_at"),
     UniqueConstraint("project_id", "content_hash", name="uq_items_project_hash"),
     Index("ix_items_queue", "project_id", "excluded", "holds", "rank"),
