@@ -91,7 +91,7 @@ def read_sources(
     tmp_dir: Path,
     store: MediaStore | None = None,
     encodings: dict[str, str] | None = None,
-) -> Iterator[ItemDraft | Rejection]:
+) -> SourceReader:
     """Read files, folders (recursively, in sorted order) and zip archives.
 
     Args:
@@ -105,8 +105,10 @@ def read_sources(
             text file that is not UTF-8 (for the import report).
 
     Returns:
-        A lazy iterator of drafts and rejections; a bad file or row becomes a
-        `Rejection` naming it (``file:line``) and why, and reading goes on.
+        A lazy iterator (a `SourceReader`) of drafts and rejections; a bad
+        file or row becomes a `Rejection` naming it (``file:line``) and why,
+        and reading goes on. Its ``encodings`` attribute holds the same as
+        the ``encodings`` argument.
 
     Raises:
         InvalidInput: the options are not valid (raised at once).
@@ -125,7 +127,31 @@ def read_sources(
         store=store,
         encodings=encodings if encodings is not None else {},
     )
-    return _read_all([Path(path) for path in paths], context)
+    return SourceReader(_read_all([Path(path) for path in paths], context), context)
+
+
+class SourceReader(Iterator[ItemDraft | Rejection]):
+    """The iterator `read_sources` returns, with what it learnt on the way.
+
+    Attributes:
+        encodings: ``{source: encoding}`` of the non-UTF-8 text files read
+            so far.
+        counts: ``{"drafts": n, "rejected": m}`` so far.
+    """
+
+    def __init__(self, results: Iterator[Result], context: _Context) -> None:
+        self._results = results
+        self.encodings = context.encodings
+        self.counts = context.counts
+
+    def __next__(self) -> ItemDraft | Rejection:
+        return next(self._results)
+
+    def close(self) -> None:
+        """Stop reading early and release open files and temporary folders."""
+        close = getattr(self._results, "close", None)
+        if close is not None:
+            close()
 
 
 def _check_options(options: IngestOptions) -> None:
@@ -143,6 +169,7 @@ def _check_options(options: IngestOptions) -> None:
 
 
 def _read_all(paths: list[Path], context: _Context) -> Iterator[Result]:
+    context.tmp_dir.mkdir(parents=True, exist_ok=True)
     logger.info("reading %s source(s) as %s", len(paths), context.options.kind)
     counts = context.counts
     for path in paths:
