@@ -26,6 +26,9 @@ IMAGE_FORMATS: dict[str, tuple[str, str, str]] = {
     "GIF": ("gif", "image/gif", ".gif"),
 }
 
+# MPO (multi-picture JPEG from cameras) is opened by the JPEG plugin.
+_OPENERS = ["JPEG", "PNG", "WEBP", "TIFF", "BMP", "GIF"]
+
 IMAGE_EXTENSIONS = frozenset(
     {".jpg", ".jpeg", ".jpe", ".png", ".webp", ".tif", ".tiff", ".bmp", ".gif"}
 )
@@ -103,7 +106,7 @@ def _probe(path: Path, max_pixels: int, shown: str) -> ImageInfo:
     with warnings.catch_warnings():
         # Our own limit below decides; Pillow's warning would only repeat it.
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-        with Image.open(path, formats=list(IMAGE_FORMATS)) as image:
+        with Image.open(path, formats=_OPENERS) as image:
             stored_width, stored_height = image.size
             _check_pixels(shown, stored_width, stored_height, max_pixels)
 
