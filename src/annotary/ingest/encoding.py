@@ -20,9 +20,13 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
-# How much messier cp1252 may read than charset-normalizer's first guess and
-# still win: short Western samples are often guessed as cp1250 or mac_latin2.
-_WESTERN_TOLERANCE = 0.05
+# Accented Latin letters and the punctuation Western European text uses;
+# cp1252 symbols that rather betray another code page (³, ¹, ¼, ¶, ...) are out.
+_WESTERN = frozenset(
+    "ÀÁÂÃÄÅÆÇÈÉÊËÌÍÎÏÐÑÒÓÔÕÖØÙÚÛÜÝÞßàáâãäåæçèéêëìíîïðñòóôõöøùúûüýþÿ"
+    "ŠšŽžŒœŸ€‚„…‘’“”•–—™¡¢£¥§©«®°±´·»¿ªº½\xa0"
+)
+_MAX_ACCENTED_SHARE = 0.4
 _C1_BYTES = re.compile(rb"[\x80-\x9f]")
 
 
@@ -33,9 +37,10 @@ def detect_encoding(path: Path) -> str:
     not content); then a file that is valid UTF-8 throughout is ``utf-8``;
     anything else is guessed by charset-normalizer from a sample that holds
     the start of the file and the first byte that is not UTF-8. Western text
-    is the most common and the hardest to guess from a short sample, so
-    ``cp1252`` wins when it reads about as cleanly as the first guess; it is
-    named ``latin_1`` when no byte in 0x80-0x9F (where the two differ) occurs.
+    is the most common and the one charset-normalizer guesses worst from a
+    short sample, so it is tried first: ``cp1252``, named ``latin_1`` when no
+    byte in 0x80-0x9F (where the two differ) occurs. Central European text
+    without its telltale letters (ł, ą, ť, ...) can pass for Western.
 
     Raises:
         FormatError: no encoding decodes the file.
@@ -62,18 +67,41 @@ def detect_encoding(path: Path) -> str:
 
 def guess_encoding(sample: bytes, name: str) -> str:
     """Guess the (non-UTF-8) encoding of some bytes; ``name`` is for errors."""
-    results = from_bytes(sample)
-    best = results.best()
+    if _looks_western(sample):
+        return "latin_1" if not _C1_BYTES.search(sample) else "cp1252"
+
+    best = from_bytes(sample).best()
     if best is None:
         raise FormatError(f"{name}: cannot tell the text encoding", path=name)
+    return str(best.encoding)
 
-    western = from_bytes(sample, cp_isolation=["cp1252"]).best()
-    choice = best.encoding
-    if western is not None and western.chaos <= best.chaos + _WESTERN_TOLERANCE:
-        choice = "cp1252"
-    if choice == "cp1252" and not _C1_BYTES.search(sample):
-        choice = "latin_1"
-    return choice
+
+def _looks_western(sample: bytes) -> bool:
+    """Whether cp1252 reads the sample as ordinary Western European text.
+
+    That is: every non-ASCII character is an accented Latin letter or common
+    punctuation, ``¿`` and ``¡`` open words, and most letters are still ASCII
+    (text in another script read as cp1252 is nearly all accented letters).
+    """
+    try:
+        text = sample.decode("cp1252")
+    except UnicodeDecodeError:
+        return False
+
+    letters = 0
+    accented = 0
+    previous = " "
+    for char in text:
+        if char.isalpha():
+            letters += 1
+        if char > "\x7f":
+            if char not in _WESTERN:
+                return False
+            if char in "¿¡" and previous.isalpha():
+                return False
+            accented += char.isalpha()
+        previous = char
+    return accented <= _MAX_ACCENTED_SHARE * letters
 
 
 def _first_non_utf8(file: BinaryIO) -> int | None:
