@@ -227,7 +227,9 @@ def test_utf16_tsv_from_a_spreadsheet(tmp_path: Path) -> None:
 
 
 def test_latin1_lines_are_read_as_latin1(tmp_path: Path) -> None:
-    path = write(tmp_path / "old.txt", "première ligne\r\ndeuxième\r\n".encode("latin-1"))
+    path = write(
+        tmp_path / "old.txt", "première ligne\r\ndeuxième\r\n".encode("latin-1")
+    )
 
     results, encodings = read(tmp_path, [path])
 
