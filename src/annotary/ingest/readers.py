@@ -144,6 +144,10 @@ class SourceReader(Iterator[ItemDraft | Rejection]):
         self.encodings = context.encodings
         self.counts = context.counts
 
+    def __iter__(self) -> Iterator[ItemDraft | Rejection]:
+        # The generator itself, so that a for loop pays no extra call per item.
+        return self._results
+
     def __next__(self) -> ItemDraft | Rejection:
         return next(self._results)
 

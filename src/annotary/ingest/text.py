@@ -8,12 +8,13 @@ no stripping and no newline rewriting. Sources are ``"<file>:<line>"`` with
 
 from __future__ import annotations
 
+import codecs
 import csv
 import json
 from collections.abc import Iterator
 from hashlib import sha256
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import orjson
 
@@ -68,19 +69,45 @@ def read_txt_file(path: Path, display: str, encoding: str) -> Iterator[Result]:
 def read_jsonl(
     path: Path, display: str, encoding: str, field: str | None
 ) -> Iterator[Result]:
-    """One JSON object per line; blank lines are skipped."""
+    """One JSON object per line; blank lines are skipped.
+
+    This is the hot path of large imports: UTF-8 files are parsed from bytes,
+    and a good row takes the shortest way through the loop.
+    """
     key = field or "text"
     loads = orjson.loads
-    with open(path, encoding=encoding, newline="\n") as file:
+    with _open_lines(path, encoding) as file:
         for number, line in enumerate(file, 1):
             try:
                 value = loads(line)
             except orjson.JSONDecodeError as exc:
-                if line.isspace():
-                    continue
-                yield Rejection(source=f"{display}:{number}", reason=f"bad JSON: {exc}")
+                if not line.isspace():
+                    reason = f"bad JSON: {exc}"
+                    yield Rejection(source=f"{display}:{number}", reason=reason)
                 continue
-            yield _from_object(value, key, f"{display}:{number}")
+
+            text = value.get(key) if type(value) is dict else None
+            if type(text) is str and text and "\x00" not in text:
+                del value[key]
+                yield ItemDraft(
+                    text=text,
+                    meta=value,
+                    source=f"{display}:{number}",
+                    content_hash=sha256(text.encode()).hexdigest(),
+                )
+            else:
+                yield _from_object(value, key, f"{display}:{number}")
+
+
+def _open_lines(path: Path, encoding: str) -> IO[Any]:
+    """Lines split on ``\n`` only: bytes for UTF-8, else decoded text."""
+    if encoding not in ("utf-8", "utf-8-sig"):
+        return open(path, encoding=encoding, newline="\n")
+
+    file = open(path, "rb")  # noqa: SIM115 - the caller closes it with "with"
+    if encoding == "utf-8-sig":
+        file.read(len(codecs.BOM_UTF8))
+    return file
 
 
 def read_json(
