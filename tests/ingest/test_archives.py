@@ -173,6 +173,7 @@ def test_without_a_store_archive_images_stay_readable_for_the_caller(
     assert isinstance(draft, ItemDraft) and draft.file_path is not None
     assert draft.media is None and draft.external_id == "x/cat.jpg"
     assert Path(draft.file_path).is_relative_to(tmp_path / "tmp")
+    assert Path(draft.file_path).name == "cat.jpg"
     with Image.open(draft.file_path) as image:
         assert image.size == (8, 6)
 

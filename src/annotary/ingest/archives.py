@@ -38,8 +38,8 @@ def safe_members(
 
     Members are visited sorted by name. A member whose name holds ``..``, is
     absolute, or that is a link or encrypted is rejected and never written.
-    Each member is written to ``tmp_dir`` under a generated name (its own name
-    never reaches the file system); the caller deletes it when done. A damaged
+    Each member is written to a new folder under ``tmp_dir``, as its base name
+    only (its folders never reach the file system); the caller deletes it. A damaged
     member is rejected and the others still come through.
 
     Raises:
@@ -66,7 +66,7 @@ def safe_members(
             if is_hidden(info.filename):
                 continue
 
-            target = tmp_dir / f"member-{index:07d}{_suffix(info.filename)}"
+            target = _target(tmp_dir, index, info.filename)
             try:
                 budget -= _extract(zf, info, target, budget, display)
             except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
@@ -130,6 +130,17 @@ def _extract(
                 )
             out.write(chunk)
     return written
+
+
+def _target(tmp_dir: Path, index: int, name: str) -> Path:
+    """A fresh folder per member, holding the member's base name when it is
+    a plain one, so that the file keeps its name for whoever stores it."""
+    folder = tmp_dir / f"member-{index:07d}"
+    folder.mkdir()
+    base = PurePosixPath(name.replace("\\", "/")).name
+    if base.isprintable() and 0 < len(base.encode()) <= 200 and base != "..":
+        return folder / base
+    return folder / f"member{_suffix(base)}"
 
 
 def _suffix(name: str) -> str:

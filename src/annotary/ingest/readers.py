@@ -238,6 +238,7 @@ def _read_file(
     finally:
         if temporary and not keep:
             path.unlink(missing_ok=True)
+            path.parent.rmdir()
 
 
 def _read_text(
