@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from annotary.core import ItemDraft, Rejection
+from annotary.ingest import IngestOptions, read_sources
 from annotary.media import MediaStore
 from tests.ingest.helpers import read, summary
 from tests.media.images import jpeg
@@ -167,15 +168,20 @@ def test_without_a_store_archive_images_stay_readable_for_the_caller(
 ) -> None:
     archive = make_zip(tmp_path / "p.zip", [("x/cat.jpg", jpeg_bytes((8, 6)))])
 
-    results, _ = read(tmp_path, [archive], kind="image")
+    reader = read_sources(
+        [archive], IngestOptions(kind="image"), tmp_dir=tmp_path / "tmp"
+    )
 
-    [draft] = results
+    draft = next(reader)
     assert isinstance(draft, ItemDraft) and draft.file_path is not None
     assert draft.media is None and draft.external_id == "x/cat.jpg"
     assert Path(draft.file_path).is_relative_to(tmp_path / "tmp")
     assert Path(draft.file_path).name == "cat.jpg"
     with Image.open(draft.file_path) as image:
         assert image.size == (8, 6)
+    assert list(reader) == []
+    assert not Path(draft.file_path).exists()
+    assert list((tmp_path / "tmp").iterdir()) == []
 
 
 @pytest.mark.parametrize("data", [b"", b"this is not a zip", b"PK\x03\x04 truncated"])

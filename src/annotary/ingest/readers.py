@@ -9,9 +9,10 @@ Media files (images, audio, ...) come out one of two ways:
 - with ``store=`` given, each file is probed and stored, and the draft's
   ``media`` and ``content_hash`` are filled; a corrupt image or one over the
   pixel limit becomes a rejection. This is the recommended way.
-- without a store, the draft has ``file_path`` (which may lie under
-  ``tmp_dir`` for archive members: keep ``tmp_dir`` until the drafts are
-  stored) and the caller stores and probes it.
+- without a store, the draft has ``file_path`` and the caller stores and
+  probes it. For an archive member that file lies under ``tmp_dir`` and is
+  deleted when the reader finishes or is closed: store each draft as it
+  comes, not after the loop.
 
 Either way ``external_id`` is the file's path relative to the folder or
 archive it came from (its name for a single file), so that annotations that
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import tempfile
 import zipfile
 from collections.abc import Iterator, Sequence
@@ -81,6 +83,7 @@ class _Context:
     tmp_dir: Path
     store: MediaStore | None
     encodings: dict[str, str]
+    kept_folders: list[Path] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=lambda: {"drafts": 0, "rejected": 0})
 
 
@@ -97,8 +100,8 @@ def read_sources(
     Args:
         paths: files and folders to read, in the order given.
         options: the data kind and limits; see `IngestOptions`.
-        tmp_dir: an existing folder for archive members; the caller removes it
-            once the drafts are stored.
+        tmp_dir: a folder for archive members (created if missing); what the
+            reader puts there is gone when it finishes or is closed.
         store: when given, media files are probed and stored here and their
             drafts carry ``media``; see the module docstring.
         encodings: when given, filled with ``{source: encoding}`` for every
@@ -176,13 +179,17 @@ def _read_all(paths: list[Path], context: _Context) -> Iterator[Result]:
     context.tmp_dir.mkdir(parents=True, exist_ok=True)
     logger.info("reading %s source(s) as %s", len(paths), context.options.kind)
     counts = context.counts
-    for path in paths:
-        for result in _read_path(path, context):
-            if type(result) is ItemDraft:
-                counts["drafts"] += 1
-            else:
-                counts["rejected"] += 1
-            yield result
+    try:
+        for path in paths:
+            for result in _read_path(path, context):
+                if type(result) is ItemDraft:
+                    counts["drafts"] += 1
+                else:
+                    counts["rejected"] += 1
+                yield result
+    finally:
+        for folder in context.kept_folders:
+            shutil.rmtree(folder, ignore_errors=True)
     logger.info("read %s draft(s), rejected %s", counts["drafts"], counts["rejected"])
 
 
@@ -312,5 +319,7 @@ def _read_archive(
 def _member_dir(context: _Context, folder: Path) -> Path:
     """Media members without a store must outlive the archive's own folder."""
     if context.store is None and context.options.kind in MEDIA_EXTENSIONS:
-        return Path(tempfile.mkdtemp(dir=context.tmp_dir, prefix="members-"))
+        kept = Path(tempfile.mkdtemp(dir=context.tmp_dir, prefix="members-"))
+        context.kept_folders.append(kept)
+        return kept
     return folder
