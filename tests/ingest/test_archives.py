@@ -3,10 +3,13 @@ from __future__ import annotations
 import io
 import stat
 import struct
+import tempfile
 import zipfile
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from annotary.core import ItemDraft, Rejection
@@ -197,3 +200,31 @@ def test_damaged_archives_are_rejected(tmp_path: Path, data: bytes) -> None:
         ("item", "good.jpg"),
     ]
     assert "damaged zip archive" in results[0].reason
+
+
+member_names = st.lists(
+    st.text(alphabet="ab./\\:", min_size=1, max_size=12).map(lambda n: n + ".txt"),
+    min_size=1,
+    max_size=6,
+    unique=True,
+)
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(names=member_names)
+def test_no_member_name_escapes_the_temporary_folder(
+    tmp_path: Path, names: list[str]
+) -> None:
+    case = Path(tempfile.mkdtemp(dir=tmp_path))
+    outside = case / "outside"
+    outside.mkdir()
+    archive = make_zip(outside / "names.zip", [(name, b"x\n") for name in names])
+
+    results, _ = read(outside, [archive])
+
+    assert sorted(p.name for p in case.rglob("*")) == ["names.zip", "outside", "tmp"]
+    for result in results:
+        name = result.source.split("!", 1)[1].rsplit(":", 1)[0]
+        parts = name.replace("\\", "/").split("/")
+        if ".." in parts or name.startswith(("/", "\\")) or name[1:2] == ":":
+            assert isinstance(result, Rejection)

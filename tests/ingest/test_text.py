@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from PIL import Image
 
 from annotary.core import ItemDraft, Rejection
 from tests.ingest.helpers import read, summary
@@ -299,3 +300,13 @@ def test_any_jsonl_round_trips(tmp_path: Path, rows: list[dict]) -> None:
     results, _ = read(tmp_path, [path])
 
     assert [{"text": r.text, **r.meta} for r in results] == rows
+
+
+@pytest.mark.parametrize("name", ["photo.txt", "photo.csv", "photo.jsonl"])
+def test_binary_files_are_rejected_as_not_text(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    Image.effect_noise((64, 64), 80).save(path, format="PNG")
+
+    results, _ = read(tmp_path, [path])
+
+    assert summary(results) == [("rejected", name, f"{path}: binary data, not text")]

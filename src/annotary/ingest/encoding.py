@@ -71,9 +71,12 @@ def guess_encoding(sample: bytes, name: str) -> str:
         return "latin_1" if not _C1_BYTES.search(sample) else "cp1252"
 
     best = from_bytes(sample).best()
-    if best is None:
+    encoding = str(best.encoding) if best is not None else ""
+    if b"\x00" in sample and not encoding.startswith(("utf_16", "utf_32")):
+        raise FormatError(f"{name}: binary data, not text", path=name)
+    if not encoding:
         raise FormatError(f"{name}: cannot tell the text encoding", path=name)
-    return str(best.encoding)
+    return encoding
 
 
 def _looks_western(sample: bytes) -> bool:
