@@ -310,3 +310,17 @@ def test_binary_files_are_rejected_as_not_text(tmp_path: Path, name: str) -> Non
     results, _ = read(tmp_path, [path])
 
     assert summary(results) == [("rejected", name, f"{path}: binary data, not text")]
+
+
+def test_csv_field_over_the_csv_limit_is_rejected_and_reading_goes_on(
+    tmp_path: Path,
+) -> None:
+    huge = "x" * 200_000
+    path = write(tmp_path / "big.csv", f'text,label\n"{huge}",a\nok,b\n')
+
+    results, _ = read(tmp_path, [path])
+
+    assert summary(results) == [
+        ("rejected", "big.csv:2", "bad CSV: field larger than field limit (131072)"),
+        ("item", "big.csv:3", "ok"),
+    ]
