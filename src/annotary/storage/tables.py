@@ -1,7 +1,5 @@
 """The database tables (SQLAlchemy Core). SQLite and PostgreSQL share them."""
 
-from __future__ import annotations
-
 from sqlalchemy import (
     JSON,
     BigInteger,
