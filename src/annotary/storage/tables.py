@@ -241,3 +241,20 @@ audit_events = Table(
     _ts("created_at"),
     Index("ix_audit_project", "project_id", "created_at"),
 )
+
+snapshots = Table(
+    "snapshots",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column(
+        "project_id", Id, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("name", String(200), nullable=False),
+    Column("format", String(50), nullable=False),
+    Column("path", Text, nullable=False),
+    Column("manifest_sha256", String(64), nullable=False),
+    Column("manifest", JSON, nullable=False),
+    Column("created_by", String(150), nullable=True),
+    _ts("created_at"),
+    UniqueConstraint("project_id", "name", name="uq_snapshots_project_name"),
+)
