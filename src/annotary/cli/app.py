@@ -394,6 +394,54 @@ def token_create(
     )
 
 
+# splits ------------------------------------------------------------------
+
+
+@app.command()
+@guarded
+def split(
+    project: str,
+    ratios: str = typer.Option("train=0.8,val=0.1,test=0.1", help="NAME=SHARE,..."),
+    seed: int = typer.Option(0, help="The same seed gives the same splits."),
+    stratify: bool = typer.Option(False, "--stratify", help="Keep label shares."),
+    group_by: str | None = typer.Option(
+        None, "--group-by", help="Metadata key whose items stay in one split."
+    ),
+    as_json: bool = JsonOption,
+) -> None:
+    """Split items into train/val/test without leakage; stored on the items."""
+    from annotary.services import splits
+
+    shares: dict[str, float] = {}
+    for pair in ratios.split(","):
+        name, sep, value = pair.partition("=")
+        try:
+            shares[name.strip()] = float(value)
+        except ValueError:
+            fail(f"--ratios: {pair!r} is not NAME=SHARE")
+        if not sep:
+            fail(f"--ratios: {pair!r} is not NAME=SHARE")
+    ws = workspace()
+    result = splits.split_project(
+        ws,
+        projects.resolve_project(ws, project),
+        ratios=shares,
+        seed=seed,
+        stratify=stratify,
+        group_by=group_by,
+    )
+    emit(result, as_json, _print_split)
+
+
+def _print_split(r: dict[str, Any]) -> None:
+    console.print(
+        "Split: " + ", ".join(f"{k} {v}" for k, v in sorted(r["counts"].items()))
+    )
+    leaks = r["leakage"]
+    total = len(leaks.get("exact", [])) + len(leaks.get("near", []))
+    console.print(f"Duplicate groups that cross splits: {total}")
+
+
 # snapshots ---------------------------------------------------------------
 
 snapshot_app = typer.Typer(
