@@ -25,6 +25,7 @@ from annotary.quality.agreement import (
     gwet_ac1,
     krippendorff_alpha,
     pairwise_cohen_kappa,
+    per_category,
     per_label,
     percent_agreement,
 )
@@ -501,3 +502,18 @@ def test_single_ratings_do_not_move_pairable_metrics(
     after = rating_table(from_rows(padded), categories=range(q))
     for metric in (percent_agreement, fleiss_kappa, krippendorff_alpha):
         assert metric(after) == metric(before)
+
+
+def test_per_category_one_against_rest() -> None:
+    ratings = from_rows([["x", "x"], ["y", "z"], ["z", "z"], ["x", "y"]])
+    kappas = per_category(ratings, lambda t: cohen_kappa(t, "r0", "r1"))
+    # "x" vs rest: r0 = (1, 0, 0, 1), r1 = (1, 0, 0, 0)
+    assert kappas["x"].value == pytest.approx(
+        cohen_kappa_score([1, 0, 0, 1], [1, 0, 0, 0])
+    )
+    assert kappas["y"].value == pytest.approx(
+        cohen_kappa_score([0, 1, 0, 0], [0, 0, 0, 1])
+    )
+    assert kappas["z"].value == pytest.approx(
+        cohen_kappa_score([0, 0, 1, 0], [0, 1, 1, 0])
+    )

@@ -233,6 +233,35 @@ def per_label(
     return {label: metric(table) for label, table in tables.items()}
 
 
+def per_category(
+    ratings: Ratings | RatingTable, metric: Metric = krippendorff_alpha
+) -> dict[Label, MetricResult]:
+    """A metric for each category of single-label ratings, one against the rest.
+
+    For category C every rating becomes "C" or "not C", so a dashboard can
+    show which labels annotators agree on and which they confuse.
+
+    Example:
+        >>> r = {1: {"a": "x", "b": "x"}, 2: {"a": "y", "b": "z"}}
+        >>> r[3] = {"a": "z", "b": "z"}
+        >>> {k: v.value for k, v in per_category(r, percent_agreement).items()}
+        {'x': 1.0, 'y': 0.6666666666666666, 'z': 0.6666666666666666}
+    """
+    table = rating_table(ratings)
+    rated = table.codes != MISSING
+    return {
+        category: metric(
+            RatingTable(
+                table.items,
+                table.annotators,
+                (False, True),
+                np.where(rated, table.codes == k, MISSING).astype(np.int64),
+            )
+        )
+        for k, category in enumerate(table.categories)
+    }
+
+
 def class_agreement(
     ratings: Ratings | RatingTable, level: Level = "nominal"
 ) -> dict[str, MetricResult]:
