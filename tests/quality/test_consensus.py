@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from annotary.core.regions import BBox, ClassRegion, Span
 from annotary.errors import InvalidInput
@@ -182,3 +186,52 @@ def test_consensus_spans() -> None:
         {"a": [Span(start=0, end=1)], "b": []}, weights={"a": 2.0, "b": 1.0}
     )
     assert len(weighted) == 1
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.dictionaries(
+        st.integers(0, 30),
+        st.dictionaries(st.sampled_from("abcde"), st.sampled_from("xyz"), max_size=5),
+        max_size=30,
+    )
+)
+def test_majority_vote_matches_counting(ratings: dict[int, dict[str, str]]) -> None:
+    votes = majority_vote(ratings)
+    for item, row in ratings.items():
+        counts = Counter(row.values()).most_common()
+        vote = votes[item]
+        if not counts:
+            assert (vote.label, vote.tied, vote.total) == (None, (), 0.0)
+            continue
+        top = counts[0][1]
+        leaders = sorted(label for label, count in counts if count == top)
+        assert vote.votes == top and vote.total == len(row)
+        if len(leaders) == 1:
+            assert (vote.label, vote.tied) == (leaders[0], ())
+        else:
+            assert (vote.label, vote.tied) == (None, tuple(leaders))
+
+
+separated = st.lists(
+    st.tuples(st.integers(0, 9), st.integers(0, 9), st.floats(1, 40)),
+    max_size=6,
+    unique_by=lambda t: (t[0], t[1]),
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(separated, st.integers(1, 4))
+def test_identical_annotators_give_their_boxes_back(
+    cells: list[tuple[int, int, float]], annotators: int
+) -> None:
+    # Boxes in distinct cells of a 100-pixel grid never overlap each other.
+    drawn = [box(100 * i, 100 * j, size, size) for i, j, size in cells]
+    merged = consensus_boxes({f"a{k}": drawn for k in range(annotators)})
+    expected = sorted((b.x, b.y, b.w, b.h) for b in drawn)
+    got = sorted((b.x, b.y, b.w, b.h) for b in merged)
+    np.testing.assert_allclose(
+        np.array(got).reshape(-1, 4), np.array(expected).reshape(-1, 4)
+    )
+    assert all(b.label == "car" for b in merged)
+    assert all(b.score == pytest.approx(1.0) for b in merged)
