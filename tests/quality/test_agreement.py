@@ -21,6 +21,7 @@ from annotary.quality.agreement import (
     class_agreement,
     cohen_kappa,
     confusion_matrix,
+    disagreeing_items,
     fleiss_kappa,
     gwet_ac1,
     krippendorff_alpha,
@@ -517,3 +518,14 @@ def test_per_category_one_against_rest() -> None:
     assert kappas["z"].value == pytest.approx(
         cohen_kappa_score([0, 0, 1, 0], [0, 1, 1, 0])
     )
+
+
+def test_disagreeing_items() -> None:
+    ratings = {
+        "same": {"a": "x", "b": "x", "c": "x"},
+        "split": {"a": "x", "b": "y"},
+        "alone": {"a": "z"},
+        "empty": {},
+        "two-one": {"a": "y", "b": "y", "c": "x"},
+    }
+    assert disagreeing_items(ratings) == ["split", "two-one"]

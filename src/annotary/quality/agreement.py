@@ -212,6 +212,21 @@ def krippendorff_alpha(
     return MetricResult.of(1.0 - (n - 1.0) * disagreement / expected, int(round(n)))
 
 
+def disagreeing_items(ratings: Ratings | RatingTable) -> list[Hashable]:
+    """Items whose annotators did not all give the same label, in table order.
+
+    Items with fewer than two ratings cannot disagree and are left out; a
+    review queue with the "disagreements" policy draws from this list.
+
+    Example:
+        >>> disagreeing_items({1: {"a": "x", "b": "x"}, 2: {"a": "x", "b": "y"}})
+        [2]
+    """
+    table = rating_table(ratings)
+    distinct = np.count_nonzero(table.counts(), axis=1)
+    return [table.items[i] for i in np.flatnonzero(distinct > 1).tolist()]
+
+
 def per_label(
     ratings: Mapping[Hashable, Mapping[Hashable, object]],
     metric: Metric = krippendorff_alpha,
