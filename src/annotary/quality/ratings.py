@@ -99,13 +99,18 @@ def rating_table(
 
     code_of = {label: code for code, label in enumerate(scale)}
     column_of = {annotator: j for j, annotator in enumerate(annotators)}
-    codes = np.full((len(items), len(annotators)), MISSING, dtype=np.int64)
-    for i, item in enumerate(items):
-        for annotator, label in ratings[item].items():
-            if label is None:
-                continue
-            codes[i, column_of[annotator]] = _code(code_of, item, annotator, label)
+    rows: list[int] = []
+    cols: list[int] = []
+    found: list[int] = []
+    for i, row in enumerate(ratings.values()):
+        for annotator, label in row.items():
+            if label is not None:
+                rows.append(i)
+                cols.append(column_of[annotator])
+                found.append(_code(code_of, items[i], annotator, label))
 
+    codes = np.full((len(items), len(annotators)), MISSING, dtype=np.int64)
+    codes[rows, cols] = found
     return RatingTable(items, annotators, scale, codes)
 
 
@@ -224,9 +229,12 @@ def _scale(ratings: Ratings, categories: Sequence[Label] | None) -> tuple[Label,
         if len(set(scale)) != len(scale):
             raise InvalidInput("the category list repeats a category")
         return scale
-    labels = [label for row in ratings.values() for label in row.values()]
-    _reject_sets(labels)
-    return _sorted_labels(set(labels) - {None})
+    try:
+        seen = {label for row in ratings.values() for label in row.values()}
+    except TypeError:
+        raise InvalidInput(_SET_RATING) from None
+    _reject_sets(seen)
+    return _sorted_labels(seen - {None})
 
 
 def _code(
@@ -261,12 +269,16 @@ def _sorted_labels(labels: Iterable[Label]) -> tuple[Label, ...]:
     return tuple(sorted(pool, key=key))
 
 
+_SET_RATING = (
+    "a rating is a set of labels; use per_label_tables for multi-label ratings"
+)
+
+
 def _reject_sets(labels: Iterable[Any]) -> None:
     for label in labels:
         if isinstance(label, set | frozenset | list | tuple):
             raise InvalidInput(
-                f"rating {sorted(map(str, label))} is a set of labels; use "
-                "per_label_tables for multi-label ratings"
+                f"{_SET_RATING} (found {sorted(map(str, label))})", rating=str(label)
             )
 
 
