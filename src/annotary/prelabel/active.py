@@ -208,7 +208,7 @@ def _accuracy(model: SklearnText, data: Simulation) -> float:
     probs = model.proba_matrix(list(data.test_texts), names)
     predicted = [names[k] for k in probs.argmax(axis=1)]
     hits = sum(p == g for p, g in zip(predicted, data.test_labels, strict=True))
-    return hits / len(data.test_labels)
+    return float(hits) / len(data.test_labels)
 
 
 def _next_batch(

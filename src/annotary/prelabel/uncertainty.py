@@ -35,7 +35,7 @@ def _checked(probs: np.ndarray | Sequence[Sequence[float]]) -> np.ndarray:
             f"probabilities of row {int(bad[0])} sum to {sums[bad[0]]:.6g}, not 1",
             row=int(bad[0]),
         )
-    return np.clip(array, 0.0, 1.0)
+    return np.asarray(np.clip(array, 0.0, 1.0))
 
 
 def least_confidence(probs: np.ndarray | Sequence[Sequence[float]]) -> np.ndarray:

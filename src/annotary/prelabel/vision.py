@@ -189,7 +189,7 @@ class OpenCVFaces(_CascadeDetector):
 
     name = "opencv-faces.v1"
     label_names = ("face", "faces", "human face", "person")
-    cascades = ("haarcascade_frontalface_default.xml",)
+    cascades: tuple[str, ...] = ("haarcascade_frontalface_default.xml",)
 
     def __init__(self, *, profile: bool = True, **options: Any) -> None:
         super().__init__(**options)
