@@ -24,6 +24,7 @@ BUILT_INS = {
     "spacy-ner.v1",
     "rule-patterns.v1",
     "http.v1",
+    "zero-shot.v1",
 }
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
@@ -133,6 +134,7 @@ def test_item_kind_and_check_kinds(tmp_path: Path) -> None:
         "annotary.prelabel.active",
         "annotary.prelabel.nlp",
         "annotary.prelabel.textclf",
+        "annotary.prelabel.zeroshot",
     ],
 )
 def test_docstring_examples_hold(module: str) -> None:
