@@ -11,6 +11,7 @@ from annotary.prelabel.active import (
     Simulation,
     compare_strategies,
     mean_curve,
+    retrain_due,
     simulate,
 )
 
@@ -84,3 +85,23 @@ def test_pool_with_one_label_and_empty_test_set_are_refused() -> None:
         simulate(Simulation(["a", "b"], ["x", "x"], ["a"], ["x"]), start=2)
     with pytest.raises(InvalidInput, match="test set is empty"):
         Simulation(["a"], ["x"], [], [])
+
+
+@pytest.mark.parametrize(
+    ("trained_on", "now", "every", "expected"),
+    [
+        (0, 49, 50, False),
+        (0, 50, 50, True),
+        (100, 120, 10, True),
+        (5, 5, 1, False),
+        (0, 10, 0, InvalidInput),
+    ],
+)
+def test_retrain_due(
+    trained_on: int, now: int, every: int, expected: bool | type[Exception]
+) -> None:
+    if isinstance(expected, bool):
+        assert retrain_due(trained_on, now, every) is expected
+    else:
+        with pytest.raises(expected, match="at least 1"):
+            retrain_due(trained_on, now, every)

@@ -192,6 +192,18 @@ def mean_curve(curves: Sequence[LearningCurve]) -> LearningCurve:
     return LearningCurve(strategy=first.strategy, points=points)
 
 
+def retrain_due(trained_on: int, labelled_now: int, every: int) -> bool:
+    """Whether ``every`` new labels have come in since the last training.
+
+    Example:
+        >>> retrain_due(trained_on=100, labelled_now=150, every=50)
+        True
+    """
+    if every < 1:
+        raise InvalidInput(f"retrain interval must be at least 1, got {every}")
+    return labelled_now - trained_on >= every
+
+
 def _start_set(order: list[int], gold: list[str], start: int) -> list[int]:
     chosen = order[:start]
     rest = iter(order[start:])
