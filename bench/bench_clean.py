@@ -83,11 +83,15 @@ def bench_hash_search(n: int, radius: int) -> None:
     hashes = planted_hashes(n)
     mirrored = planted_hashes(n, seed=1)
     pairs, wall, cpu = timed(lambda: hamming_pairs(hashes, radius))
-    groups, c_wall, c_cpu = timed(lambda: cluster_hashes(hashes, radius, mirrored))
+    mirror = min(radius, NearDuplicateImages.defaults["mirror_distance"])
+    groups, c_wall, c_cpu = timed(
+        lambda: cluster_hashes(hashes, radius, mirrored, mirror)
+    )
     print(
         f"hash search {n:>9,} hashes, radius {radius:2d}: pairs {wall:5.2f} s wall "
-        f"{cpu:5.2f} s CPU ({len(pairs[0]):,} pairs); clusters with mirror "
-        f"look-up {c_wall:5.2f} s wall {c_cpu:5.2f} s CPU ({len(groups):,} clusters)"
+        f"{cpu:5.2f} s CPU ({len(pairs[0]):,} pairs); clusters, mirrored look-up "
+        f"within {mirror}: {c_wall:5.2f} s wall {c_cpu:5.2f} s CPU "
+        f"({len(groups):,} clusters)"
     )
 
 

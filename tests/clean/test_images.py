@@ -161,7 +161,7 @@ def test_phash_is_not_mirror_invariant(photo_set: list[tuple[str, str, Path]]) -
     # under a left-right flip. Every other copy still joins its original.
     inputs = _inputs(photo_set)
 
-    flags = list(NearDuplicateImages().run(inputs, params={"mirror": False}))
+    flags = list(NearDuplicateImages().run(inputs, params={"mirror_distance": None}))
 
     clusters = _cluster_of(flags, len(inputs))
     truth = [name for name, _, _ in photo_set]
@@ -239,6 +239,7 @@ def test_identical_and_unreadable_images(tmp_path: Path) -> None:
         ([0b1111, 0, 2**64 - 1], 4, None, [[0, 1]]),
         # Item 2's mirror image is near item 0: they join through the mirror.
         ([0, 2**32 - 1, 2**64 - 1], 2, [2**64 - 1, 2**32 - 1, 1], [[0, 2]]),
+        ([0, 2**32 - 1, 2**64 - 1], 2, [2**64 - 4, 2**32 - 1, 3], [[0, 2]]),
         ([5] * 1000 + [6], 0, None, [list(range(1000))]),
     ],
 )
@@ -274,3 +275,16 @@ def test_hashes_are_taken_upright_and_files_are_closed(tmp_path: Path) -> None:
     assert sorted(flags) == [1, 2, 3]
     assert flags[2].data["mirrored"] is False
     assert flags[3].data["distance"] <= 12
+
+
+@pytest.mark.parametrize(
+    ("mirror_radius", "groups"), [(2, []), (3, [[0, 1]]), (None, [[0, 1]])]
+)
+def test_cluster_hashes_mirror_radius(
+    mirror_radius: int | None, groups: list[list[int]]
+) -> None:
+    # Item 0's mirror image is 3 bits from item 1; the two are 64 bits apart.
+    values = np.array([0, 2**64 - 1], dtype=np.uint64)
+    mirrored = np.array([(2**64 - 1) ^ 0b111, 0b111], dtype=np.uint64)
+
+    assert cluster_hashes(values, 4, mirrored, mirror_radius) == groups

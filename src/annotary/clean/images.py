@@ -85,18 +85,24 @@ class NearDuplicateImages:
     """Images whose perceptual hashes differ in at most ``max_distance`` bits.
 
     Pairs are found with a multi-index hash table (:mod:`hashindex`), joined
-    into clusters by union-find. With ``mirror`` an image also matches the
-    mirror image of another (phash and dhash are not mirror-invariant).
+    into clusters by union-find. An image also matches another whose mirror
+    image is within ``mirror_distance`` bits of it (phash and dhash are not
+    mirror-invariant); the mirrored look-up cannot halve its work as the
+    self-join does, so it searches a smaller radius.
     ``data`` holds each member's hash and its distance to the representative.
 
     Parameters: ``hash`` ("phash" or "dhash"), ``max_distance`` in bits (12:
     5% crops of real photos measured up to 12, different photos 18 and up),
-    ``mirror`` (True).
+    ``mirror_distance`` in bits (8; None turns the mirrored look-up off).
     """
 
     name = "near-duplicate-images.v1"
     kinds = frozenset({"image"})
-    defaults: dict[str, Any] = {"hash": "phash", "max_distance": 12, "mirror": True}
+    defaults: dict[str, Any] = {
+        "hash": "phash",
+        "max_distance": 12,
+        "mirror_distance": 8,
+    }
 
     def run(
         self, inputs: Iterable[CheckInput], *, params: dict[str, Any]
@@ -109,9 +115,11 @@ class NearDuplicateImages:
         values = np.array([h.value for h in hashes], dtype=np.uint64)
         mirrored = np.array([h.mirrored for h in hashes], dtype=np.uint64)
         radius = settings["max_distance"]
-        groups = cluster_hashes(
-            values, radius, mirrored if settings["mirror"] else None
-        )
+        reach = settings["mirror_distance"]
+        if reach is None:
+            groups = cluster_hashes(values, radius)
+        else:
+            groups = cluster_hashes(values, radius, mirrored, reach)
         for members in groups:
             yield from self._flags(ids, hashes, members)
 
@@ -160,7 +168,10 @@ class NearDuplicateImages:
 
 
 def cluster_hashes(
-    values: np.ndarray, radius: int, mirrored: np.ndarray | None = None
+    values: np.ndarray,
+    radius: int,
+    mirrored: np.ndarray | None = None,
+    mirror_radius: int | None = None,
 ) -> list[list[int]]:
     """Clusters of positions whose 64-bit hashes are within ``radius`` bits.
 
@@ -168,7 +179,7 @@ def cluster_hashes(
     one lookup, not a million comparisons; the distinct hashes are then
     paired by :func:`hamming_pairs` and joined by union-find. With
     ``mirrored`` (the hashes of the mirror images), an image also joins those
-    its mirror image is near.
+    its mirror image is within ``mirror_radius`` of (default ``radius``).
 
     Example:
         >>> cluster_hashes(np.array([0, 3, 2**64 - 1, 0], dtype=np.uint64), 2)
@@ -189,7 +200,8 @@ def cluster_hashes(
         sets.union(a, b)
 
     if mirrored is not None:
-        i, j, _ = hamming_pairs(unique, radius, queries=mirrored)
+        reach = radius if mirror_radius is None else mirror_radius
+        i, j, _ = hamming_pairs(unique, reach, queries=mirrored)
         for a, b in zip(i.tolist(), first_of[j].tolist(), strict=True):
             sets.union(a, b)
     return sets.groups()
