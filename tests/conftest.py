@@ -132,7 +132,9 @@ class Live:
 
 def serve(ws: Workspace) -> Iterator[Live]:
     """Run the app on a free loopback port until the generator is closed."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP spelled out: asyncio sets TCP_NODELAY only on sockets whose
+    # proto says TCP, and without it keep-alive requests stall on delayed ACKs.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     config = uvicorn.Config(

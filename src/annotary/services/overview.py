@@ -19,3 +19,11 @@ def project_summary(
         project = load_project(conn, project_id)
         counts = item_counts(conn, project_id)
     return {**project.model_dump(mode="json"), "role": role.value, "counts": counts}
+
+
+def check_role(
+    ws: Workspace, project_id: int, least: Role, *, actor: User | None
+) -> Role:
+    """The actor's role if it is at least ``least`` (NotFound for non-members)."""
+    with ws.db.read() as conn:
+        return require_role(conn, actor, project_id, least)

@@ -42,9 +42,3 @@ def import_server_paths(
         require_role(conn, actor, project_id, Role.manager)
     paths = [allowed_path(ws, raw) for raw in raw_paths]
     return import_paths(ws, project_id, paths, actor=actor, **options)
-
-
-def check_may_import(ws: Workspace, project_id: int, *, actor: User | None) -> None:
-    """Fail early, before an upload is stored, if the actor may not import."""
-    with ws.db.read() as conn:
-        require_role(conn, actor, project_id, Role.manager)

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.background import BackgroundTask
 
 from annotary import plugins
+from annotary.core.models import Role
 from annotary.errors import InvalidInput, NotFound
 from annotary.server.auth import WS, Actor
 from annotary.services import exports, overview
@@ -35,6 +36,7 @@ class ExportRequest(BaseModel):
 )
 def export(pid: int, body: ExportRequest, ws: WS, actor: Actor) -> FileResponse:
     """Write the export and send it: the file itself, or a zip of a folder."""
+    overview.check_role(ws, pid, Role.manager, actor=actor)
     project = overview.project_summary(ws, pid, actor=actor)
     try:
         name = plugins.formats.resolve(body.format)

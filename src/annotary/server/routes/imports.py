@@ -14,10 +14,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
-from annotary.core.models import User
+from annotary.core.models import Role, User
 from annotary.errors import InvalidInput
 from annotary.server.auth import WS, Actor
-from annotary.services import imports, uploads
+from annotary.services import imports, overview, uploads
 from annotary.services.workspace import Workspace
 
 log = logging.getLogger("annotary.server")
@@ -62,7 +62,7 @@ class PathImport(BaseModel):
 @router.post("", openapi_extra=_UPLOAD_SCHEMA)
 async def upload(pid: int, request: Request, ws: WS, actor: Actor) -> dict[str, Any]:
     """Import uploaded files (``files`` parts); returns the import report."""
-    await run_in_threadpool(uploads.check_may_import, ws, pid, actor=actor)
+    await run_in_threadpool(overview.check_role, ws, pid, Role.manager, actor=actor)
     form = await request.form(max_files=MAX_FILES, max_fields=100)
     try:
         files = [v for v in form.getlist("files") if isinstance(v, UploadFile)]
