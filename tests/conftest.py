@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -132,14 +133,17 @@ class Live:
 
 def serve(ws: Workspace) -> Iterator[Live]:
     """Run the app on a free loopback port until the generator is closed."""
+    yield from serve_app(create_app(ws), ws)
+
+
+def serve_app(app: Any, ws: Workspace) -> Iterator[Live]:
+    """Run ``app`` on a free loopback port until the generator is closed."""
     # IPPROTO_TCP spelled out: asyncio sets TCP_NODELAY only on sockets whose
     # proto says TCP, and without it keep-alive requests stall on delayed ACKs.
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        create_app(ws), log_level="warning", lifespan="off", ws="none"
-    )
+    config = uvicorn.Config(app, log_level="warning", lifespan="off", ws="none")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]})
     thread.start()
