@@ -39,6 +39,7 @@ def _pg_unavailable() -> str | None:
         return _pg_problem[0]
     reason: str | None = None
     try:
+        import psycopg  # noqa: F401
         from sqlalchemy import create_engine, text
 
         engine = create_engine(PG_URL, connect_args={"connect_timeout": 3})
@@ -47,6 +48,8 @@ def _pg_unavailable() -> str | None:
                 conn.execute(text("select 1"))
         finally:
             engine.dispose()
+    except ImportError:
+        reason = "psycopg is not installed (pip install 'annotary[postgres]')"
     except Exception as exc:  # any driver or network failure means "skip"
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         reason = (
@@ -102,14 +105,14 @@ def sqlite_workspace(
         ws.close()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", "postgres"])
 def workspace(
     request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Workspace]:
     """An initialised workspace, once per database backend."""
     _clear_env(monkeypatch)
     url = None
-    if request.param == "postgresql":
+    if request.param == "postgres":
         url = request.getfixturevalue("pg_database_url")
     ws = init_workspace(tmp_path / "ws", database_url=url)
     try:

@@ -22,6 +22,7 @@ from annotary.services.items import _can_see_item, item_row
 from annotary.services.projects import load_project
 from annotary.services.users import now, require_role
 from annotary.services.workspace import Workspace
+from annotary.storage import inserted_id
 from annotary.storage import tables as t
 
 _regions = TypeAdapter(list[Region])
@@ -33,8 +34,9 @@ def parse_regions(data: Any) -> list[Region]:
         return _regions.validate_python(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = "regions" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}"
-                                    for p in first["loc"])
+        where = "regions" + "".join(
+            f"[{p}]" if isinstance(p, int) else f".{p}" for p in first["loc"]
+        )
         raise InvalidInput(f"{where}: {first['msg']}", field=where) from None
 
 
@@ -83,11 +85,11 @@ def check_regions(project: Project, item: RowMapping, regions: list[Region]) -> 
                     f"the text's {len(text)} code points",
                     field=f"regions[{index}].end",
                 )
-            if region.text is not None and region.text != text[region.start : region.end]:
+            stored = text[region.start : region.end]
+            if region.text is not None and region.text != stored:
                 raise InvalidInput(
-                    f"regions[{index}]: span text {region.text!r} differs from the stored "
-                    f"text {text[region.start:region.end]!r} at [{region.start}, "
-                    f"{region.end})",
+                    f"regions[{index}]: span text {region.text!r} differs from "
+                    f"the stored text {stored!r} at [{region.start}, {region.end})",
                     field=f"regions[{index}].text",
                 )
 
@@ -103,13 +105,19 @@ def _labels_of(regions: list[dict[str, Any]]) -> set[str]:
 
 def refresh_item(conn: Connection, item_id: int, overlap: int) -> None:
     """Recompute an item's count of people who finished it, status and labels."""
-    people = conn.execute(
-        select(func.count(func.distinct(t.annotations.c.user_id))).where(
-            (t.annotations.c.item_id == item_id)
-            & (t.annotations.c.origin == "human")
-            & t.annotations.c.state.in_(DONE_STATES)
-        )
-    ).scalar() or 0
+    # People, not annotations: a reviewer's fix or a re-submit counts once;
+    # an imported label set (no author) counts as one more person.
+    who = func.coalesce(t.annotations.c.author, "(imported)")
+    people = (
+        conn.execute(
+            select(func.count(func.distinct(who))).where(
+                (t.annotations.c.item_id == item_id)
+                & t.annotations.c.origin.in_(("human", "imported"))
+                & t.annotations.c.state.in_(DONE_STATES)
+            )
+        ).scalar()
+        or 0
+    )
     regions = conn.execute(
         select(t.annotations.c.regions).where(
             (t.annotations.c.item_id == item_id)
@@ -143,7 +151,9 @@ def refresh_item(conn: Connection, item_id: int, overlap: int) -> None:
     )
 
 
-def _finish_assignment(conn: Connection, project_id: int, item_id: int, user_id: int) -> None:
+def _finish_assignment(
+    conn: Connection, project_id: int, item_id: int, user_id: int
+) -> None:
     row = conn.execute(
         select(t.assignments.c.id, t.assignments.c.state).where(
             (t.assignments.c.item_id == item_id) & (t.assignments.c.user_id == user_id)
@@ -152,12 +162,19 @@ def _finish_assignment(conn: Connection, project_id: int, item_id: int, user_id:
     if row is None:
         conn.execute(
             t.assignments.insert().values(
-                project_id=project_id, item_id=item_id, user_id=user_id, state="done",
-                is_gold=False, leased_until=None, created_at=now(),
+                project_id=project_id,
+                item_id=item_id,
+                user_id=user_id,
+                state="done",
+                is_gold=False,
+                leased_until=None,
+                created_at=now(),
             )
         )
         conn.execute(
-            update(t.items).where(t.items.c.id == item_id).values(holds=t.items.c.holds + 1)
+            update(t.items)
+            .where(t.items.c.id == item_id)
+            .values(holds=t.items.c.holds + 1)
         )
     elif row.state != "done":
         if row.state == "skipped":
@@ -202,34 +219,53 @@ def create_annotation(
                 select(t.annotations.c.item_id).where(t.annotations.c.id == parent_id)
             ).scalar()
             if parent != item_id:
-                raise InvalidInput("parent_id is no annotation of this item",
-                                   field="parent_id")
+                raise InvalidInput(
+                    "parent_id is no annotation of this item", field="parent_id"
+                )
         stamp = now()
-        aid = conn.execute(
-            t.annotations.insert().values(
-                project_id=project.id, item_id=item_id,
-                user_id=actor.id if actor and origin == "human" else None,
-                author=(actor.username if actor else None) if origin == "human"
-                else model_name,
-                origin=origin, model_name=model_name, model_version=model_version,
-                parent_id=parent_id, guideline_version=project.guideline_version,
-                state=state_value.value,
-                regions=[r.model_dump(mode="json") for r in parsed],
-                lead_time=lead_time, version=1, created_at=stamp, updated_at=stamp,
+        aid = inserted_id(
+            conn.execute(
+                t.annotations.insert().values(
+                    project_id=project.id,
+                    item_id=item_id,
+                    user_id=actor.id if actor and origin == "human" else None,
+                    author=(actor.username if actor else None)
+                    if origin == "human"
+                    else model_name,
+                    origin=origin,
+                    model_name=model_name,
+                    model_version=model_version,
+                    parent_id=parent_id,
+                    guideline_version=project.guideline_version,
+                    state=state_value.value,
+                    regions=[r.model_dump(mode="json") for r in parsed],
+                    lead_time=lead_time,
+                    version=1,
+                    created_at=stamp,
+                    updated_at=stamp,
+                )
             )
-        ).inserted_primary_key[0]
+        )
         if origin == "human" and actor is not None and state_value == "submitted":
             _finish_assignment(conn, project.id, item_id, actor.id)
         refresh_item(conn, item_id, project.settings.overlap)
-        record(conn, "annotation.create", project_id=project.id, user=actor,
-               target=str(aid), data={"item_id": item_id, "state": state_value.value})
+        record(
+            conn,
+            "annotation.create",
+            project_id=project.id,
+            user=actor,
+            target=str(aid),
+            data={"item_id": item_id, "state": state_value.value},
+        )
         return _load(conn, aid)
 
 
 def _load(conn: Connection, annotation_id: int) -> Annotation:
-    row = conn.execute(
-        select(t.annotations).where(t.annotations.c.id == annotation_id)
-    ).mappings().first()
+    row = (
+        conn.execute(select(t.annotations).where(t.annotations.c.id == annotation_id))
+        .mappings()
+        .first()
+    )
     if row is None:
         raise NotFound(f"no annotation with id {annotation_id}")
     return to_annotation(row)
@@ -245,9 +281,13 @@ def get_annotation(
     ws: Workspace, annotation_id: int, *, actor: User | None = None
 ) -> Annotation:
     with ws.db.read() as conn:
-        row = conn.execute(
-            select(t.annotations).where(t.annotations.c.id == annotation_id)
-        ).mappings().first()
+        row = (
+            conn.execute(
+                select(t.annotations).where(t.annotations.c.id == annotation_id)
+            )
+            .mappings()
+            .first()
+        )
         if row is None:
             raise NotFound(f"no annotation with id {annotation_id}")
         role = require_role(conn, actor, row["project_id"], Role.annotator)
@@ -256,7 +296,9 @@ def get_annotation(
         return to_annotation(row)
 
 
-def _visible_to_annotator(conn: Connection, actor: User | None, row: RowMapping) -> bool:
+def _visible_to_annotator(
+    conn: Connection, actor: User | None, row: RowMapping
+) -> bool:
     if actor is not None and row["user_id"] == actor.id:
         return True
     project = load_project(conn, row["project_id"])
@@ -279,9 +321,13 @@ def update_annotation(
     """Change an annotation if nobody changed it since ``version``; else 409."""
     parsed = parse_regions(regions) if regions is not None else None
     with ws.db.write() as conn:
-        row = conn.execute(
-            select(t.annotations).where(t.annotations.c.id == annotation_id)
-        ).mappings().first()
+        row = (
+            conn.execute(
+                select(t.annotations).where(t.annotations.c.id == annotation_id)
+            )
+            .mappings()
+            .first()
+        )
         if row is None:
             raise NotFound(f"no annotation with id {annotation_id}")
         _may_edit(conn, actor, row)
@@ -322,19 +368,32 @@ def update_annotation(
         ):
             _finish_assignment(conn, project.id, row["item_id"], row["user_id"])
         refresh_item(conn, row["item_id"], project.settings.overlap)
-        record(conn, "annotation.update", project_id=project.id, user=actor,
-               target=str(annotation_id), data={"version": values["version"]})
+        record(
+            conn,
+            "annotation.update",
+            project_id=project.id,
+            user=actor,
+            target=str(annotation_id),
+            data={"version": values["version"]},
+        )
         return _load(conn, annotation_id)
 
 
 def delete_annotation(
-    ws: Workspace, annotation_id: int, *, version: int | None = None,
+    ws: Workspace,
+    annotation_id: int,
+    *,
+    version: int | None = None,
     actor: User | None = None,
 ) -> None:
     with ws.db.write() as conn:
-        row = conn.execute(
-            select(t.annotations).where(t.annotations.c.id == annotation_id)
-        ).mappings().first()
+        row = (
+            conn.execute(
+                select(t.annotations).where(t.annotations.c.id == annotation_id)
+            )
+            .mappings()
+            .first()
+        )
         if row is None:
             raise NotFound(f"no annotation with id {annotation_id}")
         _may_edit(conn, actor, row)
@@ -346,8 +405,13 @@ def delete_annotation(
         conn.execute(delete(t.annotations).where(t.annotations.c.id == annotation_id))
         project = load_project(conn, row["project_id"])
         refresh_item(conn, row["item_id"], project.settings.overlap)
-        record(conn, "annotation.delete", project_id=project.id, user=actor,
-               target=str(annotation_id))
+        record(
+            conn,
+            "annotation.delete",
+            project_id=project.id,
+            user=actor,
+            target=str(annotation_id),
+        )
 
 
 def list_annotations(
@@ -357,11 +421,15 @@ def list_annotations(
         item = item_row(conn, item_id)
         _can_see_item(conn, actor, item)
         role = require_role(conn, actor, item["project_id"], Role.annotator)
-        rows = conn.execute(
-            select(t.annotations)
-            .where(t.annotations.c.item_id == item_id)
-            .order_by(t.annotations.c.id)
-        ).mappings().all()
+        rows = (
+            conn.execute(
+                select(t.annotations)
+                .where(t.annotations.c.item_id == item_id)
+                .order_by(t.annotations.c.id)
+            )
+            .mappings()
+            .all()
+        )
         if role == Role.annotator:
             rows = [r for r in rows if _visible_to_annotator(conn, actor, r)]
         return [to_annotation(r) for r in rows]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +49,9 @@ def iter_records(
             )
             if not include_excluded:
                 query = query.where(t.items.c.excluded == False)  # noqa: E712
-            rows = conn.execute(query.order_by(t.items.c.id).limit(PAGE)).mappings().all()
+            rows = (
+                conn.execute(query.order_by(t.items.c.id).limit(PAGE)).mappings().all()
+            )
             if not rows:
                 return
             ids = [row["id"] for row in rows]
@@ -59,7 +61,9 @@ def iter_records(
                 .where(t.annotations.c.item_id.in_(ids))
                 .order_by(t.annotations.c.id)
             ).mappings():
-                by_item.setdefault(ann_row["item_id"], []).append(to_annotation(ann_row))
+                by_item.setdefault(ann_row["item_id"], []).append(
+                    to_annotation(ann_row)
+                )
         for row in rows:
             anns = _choose(by_item.get(row["id"], []), which)
             yield to_item(row), anns
@@ -70,8 +74,7 @@ def _choose(anns: list[Annotation], which: str) -> list[Annotation]:
     if which == "all":
         return anns
     done = [
-        a for a in anns
-        if a.state in ("submitted", "accepted") and a.origin != "model"
+        a for a in anns if a.state in ("submitted", "accepted") and a.origin != "model"
     ]
     if which == "submitted" or not done:
         return done
@@ -84,6 +87,15 @@ def _choose(anns: list[Annotation], which: str) -> list[Annotation]:
     return done[-1:]
 
 
+def _tapped(
+    records: Iterator[tuple[Item, list[Annotation]]],
+    tap: Callable[[Item, list[Annotation]], None],
+) -> Iterator[tuple[Item, list[Annotation]]]:
+    for item, anns in records:
+        tap(item, anns)
+        yield item, anns
+
+
 def export_project(
     ws: Workspace,
     project_id: int,
@@ -92,8 +104,13 @@ def export_project(
     *,
     actor: User | None = None,
     options: dict[str, Any] | None = None,
+    tap: Callable[[Item, list[Annotation]], None] | None = None,
 ) -> Any:
-    """Write the project in ``format`` to ``out`` and return the format's report."""
+    """Write the project in ``format`` to ``out`` and return the format's report.
+
+    ``tap`` sees every record the format is given (snapshots build their
+    manifest from it, so the manifest lists exactly what was written).
+    """
     from annotary.formats.base import ExportContext
     from annotary.media.store import MediaStore
 
@@ -117,9 +134,12 @@ def export_project(
     def media_path(item: Item) -> Path | None:
         return store.local_path(item.media) if item.media else None
 
+    records = iter_records(ws, project_id, which=which, include_excluded=native)
+    if tap is not None:
+        records = _tapped(records, tap)
     ctx = ExportContext(
         project=project,
-        records=iter_records(ws, project_id, which=which, include_excluded=native),
+        records=records,
         out=Path(out),
         media_path=media_path,
         options=options,
@@ -128,6 +148,9 @@ def export_project(
     report = fmt.dump(ctx)
     log.info(
         "export of %s as %s: %d items in %.2f s",
-        project.name, fmt.name, report.items, time.perf_counter() - started,
+        project.name,
+        fmt.name,
+        report.items,
+        time.perf_counter() - started,
     )
     return report

@@ -62,7 +62,9 @@ def import_drafts(
             try:
                 entry = _store_file(ws, store, entry)
             except AnnotaryError as exc:
-                report.rejected.append(Rejection(source=entry.source, reason=exc.message))
+                report.rejected.append(
+                    Rejection(source=entry.source, reason=exc.message)
+                )
                 continue
         batch.append(entry)
         if len(batch) >= BATCH:
@@ -109,19 +111,24 @@ def _flush(
             unique.setdefault(draft.content_hash, draft)
         drafts = list(unique.values())
         if project.settings.queue_order == QueueOrder.random:
-            ranks = [shuffle_rank(project.settings.seed, d.content_hash) for d in drafts]
+            ranks = [
+                shuffle_rank(project.settings.seed, d.content_hash) for d in drafts
+            ]
         else:
             base = next_rank(conn, project_id)
             ranks = list(range(base, base + len(drafts)))
         added = insert_drafts(conn, project_id, drafts, ranks)
         report.added += len(added)
         report.duplicates += len(batch) - len(added)
-        annotations = []
+        annotations: list[dict[str, Any]] = []
+        touched_items: set[int] = set()
         stamp = now()
         for draft in drafts:
             item_id = added.get(draft.content_hash)
             if item_id is None:
                 continue
+            if draft.annotations:
+                touched_items.add(item_id)
             for ann in draft.annotations:
                 annotations.append(
                     {
@@ -152,10 +159,15 @@ def _flush(
             report.annotations_added += len(annotations)
             from annotary.services.annotations import refresh_item
 
-            for item_id in {a["item_id"] for a in annotations}:
-                refresh_item(conn, item_id, project.settings.overlap)
-        record(conn, "import.batch", project_id=project_id, user=actor,
-               data={"added": len(added), "read": len(batch)})
+            for touched in touched_items:
+                refresh_item(conn, touched, project.settings.overlap)
+        record(
+            conn,
+            "import.batch",
+            project_id=project_id,
+            user=actor,
+            data={"added": len(added), "read": len(batch)},
+        )
 
 
 def import_paths(
@@ -178,8 +190,9 @@ def import_paths(
     report = ImportReport(project=project.name)
     missing = [str(p) for p in paths if not Path(p).exists()]
     if missing:
-        raise InvalidInput(f"no such file or folder: {', '.join(missing)}",
-                           paths=missing)
+        raise InvalidInput(
+            f"no such file or folder: {', '.join(missing)}", paths=missing
+        )
     log.info("import into %s from %d path(s) started", project.name, len(paths))
 
     if format and format not in ("auto", "files"):
@@ -188,29 +201,39 @@ def import_paths(
             result = fmt.load(Path(path), options=options or {})
             if result.label_schema is not None:
                 _merge_labels(ws, project_id, result.label_schema, actor)
-            import_drafts(ws, project_id, result.drafts, report=report, actor=actor,
-                          progress=progress)
+            import_drafts(
+                ws,
+                project_id,
+                result.drafts,
+                report=report,
+                actor=actor,
+                progress=progress,
+            )
             report.rejected.extend(result.rejections)
     else:
         from annotary.ingest.readers import IngestOptions, read_sources
 
         opts = IngestOptions(
             kind=project.kind,
-            text_mode=text_mode,  # type: ignore[arg-type]
+            text_mode=text_mode,
             field=field,
             max_members=ws.settings.max_archive_members,
             max_uncompressed_bytes=ws.settings.max_archive_mb * 2**20,
             max_image_pixels=ws.settings.max_image_pixels,
         )
         entries = read_sources([Path(p) for p in paths], opts, tmp_dir=ws.tmp_dir)
-        import_drafts(ws, project_id, entries, report=report, actor=actor,
-                      progress=progress)
+        import_drafts(
+            ws, project_id, entries, report=report, actor=actor, progress=progress
+        )
         report.encodings.update(getattr(entries, "encodings", {}) or {})
 
     report.seconds = round(time.perf_counter() - started, 3)
     log.info(
         "import into %s done: %d added, %d duplicates, %d rejected in %.2f s",
-        project.name, report.added, report.duplicates, len(report.rejected),
+        project.name,
+        report.added,
+        report.duplicates,
+        len(report.rejected),
         report.seconds,
     )
     return report
@@ -229,8 +252,11 @@ def _merge_labels(
     labels = [*schema.labels, *(Label(name=label.name) for label in new)]
     tools = list(dict.fromkeys([*schema.tools, *found.tools]))
     merged = LabelSchema(
-        labels=labels, tools=tools, multi_label=schema.multi_label or found.multi_label,
-        allow_overlap=schema.allow_overlap or found.allow_overlap, ordinal=schema.ordinal,
+        labels=labels,
+        tools=tools,
+        multi_label=schema.multi_label or found.multi_label,
+        allow_overlap=schema.allow_overlap or found.allow_overlap,
+        ordinal=schema.ordinal,
     )
     current = _current_text(ws, project_id)
     add_guideline(ws, project_id, text=current, label_schema=merged, actor=actor)

@@ -65,7 +65,9 @@ def insert_drafts(
             "external_id": d.external_id,
             "content_hash": d.content_hash,
             "text": d.text,
-            "media": d.media.model_dump(mode="json", exclude_none=True) if d.media else None,
+            "media": d.media.model_dump(mode="json", exclude_none=True)
+            if d.media
+            else None,
             "meta": d.meta,
             "status": "new",
             "split": d.split,
@@ -88,16 +90,21 @@ def insert_drafts(
 
 
 def next_rank(conn: Connection, project_id: int) -> int:
-    return int(
-        conn.execute(
-            select(func.coalesce(func.max(t.items.c.rank), -1)).where(
-                t.items.c.project_id == project_id
-            )
-        ).scalar()
-    ) + 1
+    return (
+        int(
+            conn.execute(
+                select(func.coalesce(func.max(t.items.c.rank), -1)).where(
+                    t.items.c.project_id == project_id
+                )
+            ).scalar_one()
+        )
+        + 1
+    )
 
 
-def existing_hashes(conn: Connection, project_id: int, hashes: Iterable[str]) -> set[str]:
+def existing_hashes(
+    conn: Connection, project_id: int, hashes: Iterable[str]
+) -> set[str]:
     wanted = list(set(hashes))
     found: set[str] = set()
     for start in range(0, len(wanted), 900):
@@ -128,7 +135,9 @@ def _can_see_item(conn: Connection, actor: User | None, item: RowMapping) -> Non
 
 
 def item_row(conn: Connection, item_id: int) -> RowMapping:
-    row = conn.execute(select(t.items).where(t.items.c.id == item_id)).mappings().first()
+    row = (
+        conn.execute(select(t.items).where(t.items.c.id == item_id)).mappings().first()
+    )
     if row is None:
         raise NotFound(f"no item with id {item_id}")
     return row
@@ -149,7 +158,9 @@ def _decode_cursor(cursor: str) -> list[Any]:
     try:
         values = json.loads(base64.urlsafe_b64decode(cursor.encode()))
     except ValueError:
-        raise InvalidInput("cursor is not one this server gave out", field="cursor") from None
+        raise InvalidInput(
+            "cursor is not one this server gave out", field="cursor"
+        ) from None
     if not isinstance(values, list) or len(values) != 2:
         raise InvalidInput("cursor is not one this server gave out", field="cursor")
     return values
@@ -174,7 +185,9 @@ def list_items(
     descending = sort.startswith("-")
     key = sort.lstrip("-")
     if key not in SORTS:
-        raise InvalidInput(f"sort {sort!r} is not one of {', '.join(SORTS)}", field="sort")
+        raise InvalidInput(
+            f"sort {sort!r} is not one of {', '.join(SORTS)}", field="sort"
+        )
     if not 1 <= limit <= MAX_PAGE:
         raise InvalidInput(f"limit must be 1 to {MAX_PAGE}", field="limit")
     column = SORTS[key]
@@ -193,7 +206,9 @@ def list_items(
             where.append(t.items.c.status == status)
         if split:
             where.append(
-                t.items.c.split.is_(None) if split == "none" else t.items.c.split == split
+                t.items.c.split.is_(None)
+                if split == "none"
+                else t.items.c.split == split
             )
         if excluded is not None:
             where.append(t.items.c.excluded == excluded)
@@ -212,7 +227,9 @@ def list_items(
             where.append(
                 or_(
                     func.lower(t.items.c.text).contains(pattern, autoescape=True),
-                    func.lower(t.items.c.external_id).contains(pattern, autoescape=True),
+                    func.lower(t.items.c.external_id).contains(
+                        pattern, autoescape=True
+                    ),
                 )
             )
         total = conn.execute(select(func.count()).where(and_(*where))).scalar()
@@ -221,20 +238,33 @@ def list_items(
             last_key, last_id = _decode_cursor(cursor)
             if descending:
                 page_where.append(
-                    or_(column < last_key, and_(column == last_key, t.items.c.id < last_id))
+                    or_(
+                        column < last_key,
+                        and_(column == last_key, t.items.c.id < last_id),
+                    )
                 )
             else:
                 page_where.append(
-                    or_(column > last_key, and_(column == last_key, t.items.c.id > last_id))
+                    or_(
+                        column > last_key,
+                        and_(column == last_key, t.items.c.id > last_id),
+                    )
                 )
         order = (
             [column.desc(), t.items.c.id.desc()]
             if descending
             else [column.asc(), t.items.c.id.asc()]
         )
-        rows = conn.execute(
-            select(t.items).where(and_(*page_where)).order_by(*order).limit(limit + 1)
-        ).mappings().all()
+        rows = (
+            conn.execute(
+                select(t.items)
+                .where(and_(*page_where))
+                .order_by(*order)
+                .limit(limit + 1)
+            )
+            .mappings()
+            .all()
+        )
         page = rows[:limit]
         ids = [row["id"] for row in page]
         annotators = _annotators_of(conn, ids)
@@ -247,8 +277,9 @@ def list_items(
         next_cursor = None
         if len(rows) > limit:
             last = page[-1]
-            next_cursor = _encode_cursor([last[key if key != "annotations" else
-                                               "annotation_count"], last["id"]])
+            next_cursor = _encode_cursor(
+                [last[key if key != "annotations" else "annotation_count"], last["id"]]
+            )
     return {"items": items, "next_cursor": next_cursor, "total": total}
 
 
@@ -293,13 +324,23 @@ def update_item(
         values: dict[str, Any] = {}
         if excluded is not None:
             values["excluded"] = excluded
-            values["exclude_reason"] = (exclude_reason or "excluded by hand") if excluded else None
+            values["exclude_reason"] = (
+                (exclude_reason or "excluded by hand") if excluded else None
+            )
         if split is not None:
             values["split"] = split or None
         if values:
-            conn.execute(update(t.items).where(t.items.c.id == item_id).values(**values))
-            record(conn, "item.update", project_id=row["project_id"], user=actor,
-                   target=str(item_id), data=values)
+            conn.execute(
+                update(t.items).where(t.items.c.id == item_id).values(**values)
+            )
+            record(
+                conn,
+                "item.update",
+                project_id=row["project_id"],
+                user=actor,
+                target=str(item_id),
+                data=values,
+            )
         return to_item(item_row(conn, item_id))
 
 
@@ -314,14 +355,17 @@ def bulk_update(
 ) -> int:
     """Exclude, include or requeue many items of one project at once."""
     if action not in ("exclude", "include", "requeue"):
-        raise InvalidInput(f"action {action!r} is not exclude, include or requeue",
-                           field="action")
+        raise InvalidInput(
+            f"action {action!r} is not exclude, include or requeue", field="action"
+        )
     with ws.db.write() as conn:
         require_role(conn, actor, project_id, Role.manager)
         scope = (t.items.c.project_id == project_id) & t.items.c.id.in_(ids)
         if action == "exclude":
-            values: dict[str, Any] = {"excluded": True,
-                                      "exclude_reason": reason or "excluded by hand"}
+            values: dict[str, Any] = {
+                "excluded": True,
+                "exclude_reason": reason or "excluded by hand",
+            }
         elif action == "include":
             values = {"excluded": False, "exclude_reason": None}
         else:
@@ -338,8 +382,13 @@ def bulk_update(
             from annotary.services.queue import recount_holds
 
             recount_holds(conn, project_id, ids)
-        record(conn, f"items.{action}", project_id=project_id, user=actor,
-               data={"count": changed, "ids": ids[:1000]})
+        record(
+            conn,
+            f"items.{action}",
+            project_id=project_id,
+            user=actor,
+            data={"count": changed, "ids": ids[:1000]},
+        )
     return int(changed)
 
 

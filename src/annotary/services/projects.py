@@ -13,6 +13,7 @@ from annotary.errors import Conflict, InvalidInput, NotFound
 from annotary.services.audit import record
 from annotary.services.users import now, require_role, role_of
 from annotary.services.workspace import Workspace
+from annotary.storage import inserted_id
 from annotary.storage import tables as t
 
 
@@ -39,9 +40,11 @@ def _project(row: RowMapping, schema: dict[str, Any]) -> Project:
 
 
 def load_project(conn: Connection, project_id: int) -> Project:
-    row = conn.execute(
-        select(t.projects).where(t.projects.c.id == project_id)
-    ).mappings().first()
+    row = (
+        conn.execute(select(t.projects).where(t.projects.c.id == project_id))
+        .mappings()
+        .first()
+    )
     if row is None:
         raise NotFound(f"no project with id {project_id}")
     schema = conn.execute(
@@ -98,19 +101,29 @@ def create_project(
     valid = _settings(settings)
 
     with ws.db.write() as conn:
-        if conn.execute(select(t.projects.c.id).where(t.projects.c.name == name)).first():
+        if conn.execute(
+            select(t.projects.c.id).where(t.projects.c.name == name)
+        ).first():
             raise Conflict(f"a project named {name!r} exists", field="name")
-        pid = conn.execute(
-            t.projects.insert().values(
-                name=name, kind=kind, description=description,
-                settings=valid.model_dump(mode="json"), guideline_version=1,
-                created_at=now(),
+        pid = inserted_id(
+            conn.execute(
+                t.projects.insert().values(
+                    name=name,
+                    kind=kind,
+                    description=description,
+                    settings=valid.model_dump(mode="json"),
+                    guideline_version=1,
+                    created_at=now(),
+                )
             )
-        ).inserted_primary_key[0]
+        )
         conn.execute(
             t.guidelines.insert().values(
-                project_id=pid, version=1, schema=schema.model_dump(mode="json"),
-                text=guideline_text, created_by=actor.username if actor else None,
+                project_id=pid,
+                version=1,
+                schema=schema.model_dump(mode="json"),
+                text=guideline_text,
+                created_by=actor.username if actor else None,
                 created_at=now(),
             )
         )
@@ -124,7 +137,9 @@ def create_project(
         return load_project(conn, pid)
 
 
-def get_project(ws: Workspace, project_id: int, *, actor: User | None = None) -> Project:
+def get_project(
+    ws: Workspace, project_id: int, *, actor: User | None = None
+) -> Project:
     with ws.db.read() as conn:
         require_role(conn, actor, project_id, Role.annotator)
         return load_project(conn, project_id)
@@ -204,8 +219,13 @@ def update_project(
             conn.execute(
                 update(t.projects).where(t.projects.c.id == project_id).values(**values)
             )
-            record(conn, "project.update", project_id=project_id, user=actor,
-                   data={k: v for k, v in values.items()})
+            record(
+                conn,
+                "project.update",
+                project_id=project_id,
+                user=actor,
+                data={k: v for k, v in values.items()},
+            )
         order_changed = (new_settings.queue_order, new_settings.seed) != (
             current.settings.queue_order,
             current.settings.seed,
@@ -234,9 +254,12 @@ def add_guideline(
         created = now()
         conn.execute(
             t.guidelines.insert().values(
-                project_id=project_id, version=version,
-                schema=schema.model_dump(mode="json"), text=text,
-                created_by=actor.username if actor else None, created_at=created,
+                project_id=project_id,
+                version=version,
+                schema=schema.model_dump(mode="json"),
+                text=text,
+                created_by=actor.username if actor else None,
+                created_at=created,
             )
         )
         conn.execute(
@@ -244,10 +267,18 @@ def add_guideline(
             .where(t.projects.c.id == project_id)
             .values(guideline_version=version)
         )
-        record(conn, "guideline.create", project_id=project_id, user=actor,
-               data={"version": version})
+        record(
+            conn,
+            "guideline.create",
+            project_id=project_id,
+            user=actor,
+            data={"version": version},
+        )
     return Guideline(
-        version=version, text=text, label_schema=schema, created_at=created,
+        version=version,
+        text=text,
+        label_schema=schema,
+        created_at=created,
         created_by=actor.username if actor else None,
     )
 
@@ -261,16 +292,22 @@ def list_guidelines(
 
 
 def guidelines_of(conn: Connection, project_id: int) -> list[Guideline]:
-    rows = conn.execute(
-        select(t.guidelines)
-        .where(t.guidelines.c.project_id == project_id)
-        .order_by(t.guidelines.c.version)
-    ).mappings().all()
+    rows = (
+        conn.execute(
+            select(t.guidelines)
+            .where(t.guidelines.c.project_id == project_id)
+            .order_by(t.guidelines.c.version)
+        )
+        .mappings()
+        .all()
+    )
     return [
         Guideline(
-            version=row["version"], text=row["text"],
+            version=row["version"],
+            text=row["text"],
             label_schema=LabelSchema.model_validate(row["schema"]),
-            created_at=row["created_at"], created_by=row["created_by"],
+            created_at=row["created_at"],
+            created_by=row["created_by"],
         )
         for row in rows
     ]

@@ -55,15 +55,19 @@ def rerank(conn: Connection, project_id: int, settings: ProjectSettings) -> None
 
 def reclaim_expired(conn: Connection, project_id: int) -> int:
     """Free the slots of leases nobody finished in time."""
-    gone = conn.execute(
-        delete(t.assignments)
-        .where(
-            (t.assignments.c.project_id == project_id)
-            & (t.assignments.c.state == "active")
-            & (t.assignments.c.leased_until < now())
+    gone = (
+        conn.execute(
+            delete(t.assignments)
+            .where(
+                (t.assignments.c.project_id == project_id)
+                & (t.assignments.c.state == "active")
+                & (t.assignments.c.leased_until < now())
+            )
+            .returning(t.assignments.c.item_id)
         )
-        .returning(t.assignments.c.item_id)
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     for item_id in gone:
         conn.execute(
             update(t.items)
@@ -111,17 +115,65 @@ def next_item(ws: Workspace, project_id: int, user: User) -> Item | None:
             )
             return to_item(item_row(conn, held.item_id))
 
-        item_id = _claim(conn, project_id, user.id, settings.overlap)
+        item_id = None
+        gold = settings.gold_rate > 0 and _gold_turn(
+            conn, project_id, user.id, settings.gold_rate, settings.seed
+        )
+        if gold:
+            item_id = _gold_item(conn, project_id, user.id)
+        if item_id is None:
+            gold = False
+            item_id = _claim(conn, project_id, user.id, settings.overlap)
         if item_id is None:
             return None
         conn.execute(
             t.assignments.insert().values(
-                project_id=project_id, item_id=item_id, user_id=user.id,
-                state="active", is_gold=False, leased_until=lease_until,
+                project_id=project_id,
+                item_id=item_id,
+                user_id=user.id,
+                state="active",
+                is_gold=gold,
+                leased_until=lease_until,
                 created_at=now(),
             )
         )
         return to_item(item_row(conn, item_id))
+
+
+def _gold_turn(
+    conn: Connection, project_id: int, user_id: int, rate: float, seed: int
+) -> bool:
+    """Whether this person's next item is a gold one: a seeded, stable draw."""
+    served = conn.execute(
+        select(func.count()).where(
+            (t.assignments.c.project_id == project_id)
+            & (t.assignments.c.user_id == user_id)
+        )
+    ).scalar_one()
+    digest = hashlib.blake2b(
+        f"gold:{seed}:{user_id}:{served}".encode(), digest_size=8
+    ).digest()
+    return int.from_bytes(digest, "big") / 2**64 < rate
+
+
+def _gold_item(conn: Connection, project_id: int, user_id: int) -> int | None:
+    """A gold item this person has not seen; gold items ignore the overlap."""
+    mine = select(t.assignments.c.id).where(
+        (t.assignments.c.item_id == t.gold_answers.c.item_id)
+        & (t.assignments.c.user_id == user_id)
+    )
+    found = conn.execute(
+        select(t.gold_answers.c.item_id)
+        .join(t.items, t.items.c.id == t.gold_answers.c.item_id)
+        .where(
+            (t.gold_answers.c.project_id == project_id)
+            & (t.items.c.excluded == False)  # noqa: E712
+            & ~mine.exists()
+        )
+        .order_by(t.items.c.rank, t.items.c.id)
+        .limit(1)
+    ).scalar()
+    return int(found) if found is not None else None
 
 
 def _claim(conn: Connection, project_id: int, user_id: int, overlap: int) -> int | None:
@@ -169,7 +221,9 @@ def release_item(ws: Workspace, project_id: int, item_id: int, user: User) -> No
     _leave(ws, project_id, item_id, user, keep=False)
 
 
-def _leave(ws: Workspace, project_id: int, item_id: int, user: User, *, keep: bool) -> None:
+def _leave(
+    ws: Workspace, project_id: int, item_id: int, user: User, *, keep: bool
+) -> None:
     with ws.db.write() as conn:
         require_role(conn, user, project_id, Role.annotator)
         row = conn.execute(
@@ -191,13 +245,22 @@ def _leave(ws: Workspace, project_id: int, item_id: int, user: User, *, keep: bo
         else:
             conn.execute(delete(t.assignments).where(t.assignments.c.id == row.id))
         conn.execute(
-            update(t.items).where(t.items.c.id == item_id).values(holds=t.items.c.holds - 1)
+            update(t.items)
+            .where(t.items.c.id == item_id)
+            .values(holds=t.items.c.holds - 1)
         )
-        record(conn, "queue.skip" if keep else "queue.release", project_id=project_id,
-               user=user, target=str(item_id))
+        record(
+            conn,
+            "queue.skip" if keep else "queue.release",
+            project_id=project_id,
+            user=user,
+            target=str(item_id),
+        )
 
 
-def queue_stats(ws: Workspace, project_id: int, *, actor: User | None = None) -> dict[str, Any]:
+def queue_stats(
+    ws: Workspace, project_id: int, *, actor: User | None = None
+) -> dict[str, Any]:
     with ws.db.read() as conn:
         require_role(conn, actor, project_id, Role.manager)
         project = load_project(conn, project_id)

@@ -19,6 +19,7 @@ from annotary.errors import (
     PermissionDenied,
 )
 from annotary.services.workspace import Workspace
+from annotary.storage import inserted_id
 from annotary.storage import tables as t
 
 _hasher = PasswordHasher()
@@ -31,7 +32,9 @@ def now() -> datetime:
 
 def _user(row: RowMapping) -> User:
     return User(
-        id=row["id"], username=row["username"], is_admin=row["is_admin"],
+        id=row["id"],
+        username=row["username"],
+        is_admin=row["is_admin"],
         active=row["active"],
     )
 
@@ -46,14 +49,21 @@ def create_user(
         raise InvalidInput("password must be at least 8 characters", field="password")
     hashed = _hasher.hash(password) if password is not None else None
     with ws.db.write() as conn:
-        if conn.execute(select(t.users.c.id).where(t.users.c.username == username)).first():
+        if conn.execute(
+            select(t.users.c.id).where(t.users.c.username == username)
+        ).first():
             raise Conflict(f"user {username!r} exists", field="username")
-        uid = conn.execute(
-            t.users.insert().values(
-                username=username, password_hash=hashed, is_admin=is_admin,
-                active=True, created_at=now(),
+        uid = inserted_id(
+            conn.execute(
+                t.users.insert().values(
+                    username=username,
+                    password_hash=hashed,
+                    is_admin=is_admin,
+                    active=True,
+                    created_at=now(),
+                )
             )
-        ).inserted_primary_key[0]
+        )
     return User(id=uid, username=username, is_admin=is_admin)
 
 
@@ -72,9 +82,11 @@ def set_password(ws: Workspace, username: str, password: str) -> None:
 
 def authenticate(ws: Workspace, username: str, password: str) -> User:
     with ws.db.read() as conn:
-        row = conn.execute(
-            select(t.users).where(t.users.c.username == username)
-        ).mappings().first()
+        row = (
+            conn.execute(select(t.users).where(t.users.c.username == username))
+            .mappings()
+            .first()
+        )
     if row is None or not row["password_hash"] or not row["active"]:
         # Hash anyway so a missing user takes as long as a wrong password.
         _hasher.hash(password)
@@ -88,7 +100,11 @@ def authenticate(ws: Workspace, username: str, password: str) -> User:
 
 def get_user(ws: Workspace, user_id: int) -> User:
     with ws.db.read() as conn:
-        row = conn.execute(select(t.users).where(t.users.c.id == user_id)).mappings().first()
+        row = (
+            conn.execute(select(t.users).where(t.users.c.id == user_id))
+            .mappings()
+            .first()
+        )
     if row is None:
         raise NotFound(f"no user with id {user_id}")
     return _user(row)
@@ -96,9 +112,11 @@ def get_user(ws: Workspace, user_id: int) -> User:
 
 def find_user(ws: Workspace, username: str) -> User:
     with ws.db.read() as conn:
-        row = conn.execute(
-            select(t.users).where(t.users.c.username == username)
-        ).mappings().first()
+        row = (
+            conn.execute(select(t.users).where(t.users.c.username == username))
+            .mappings()
+            .first()
+        )
     if row is None:
         raise NotFound(f"no user {username!r}")
     return _user(row)
@@ -120,8 +138,11 @@ def create_token(ws: Workspace, user: User, name: str = "default") -> str:
     with ws.db.write() as conn:
         conn.execute(
             t.api_tokens.insert().values(
-                user_id=user.id, name=name, token_hash=_token_hash(token),
-                prefix=token[:8], created_at=now(),
+                user_id=user.id,
+                name=name,
+                token_hash=_token_hash(token),
+                prefix=token[:8],
+                created_at=now(),
             )
         )
     return token
@@ -129,11 +150,15 @@ def create_token(ws: Workspace, user: User, name: str = "default") -> str:
 
 def user_for_token(ws: Workspace, token: str) -> User:
     with ws.db.read() as conn:
-        row = conn.execute(
-            select(t.users)
-            .join(t.api_tokens, t.api_tokens.c.user_id == t.users.c.id)
-            .where(t.api_tokens.c.token_hash == _token_hash(token))
-        ).mappings().first()
+        row = (
+            conn.execute(
+                select(t.users)
+                .join(t.api_tokens, t.api_tokens.c.user_id == t.users.c.id)
+                .where(t.api_tokens.c.token_hash == _token_hash(token))
+            )
+            .mappings()
+            .first()
+        )
     if row is None or not row["active"]:
         raise NotAuthenticated("invalid API token")
     return _user(row)
