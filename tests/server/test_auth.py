@@ -187,7 +187,7 @@ def test_ui_placeholder_without_a_build(live_sqlite: Any) -> None:
 
 def test_ui_files_and_fallback(sqlite_workspace: Any, tmp_path: Path) -> None:
     from annotary.server import create_app
-    from conftest import serve_app
+    from tests.conftest import serve_app
 
     dist = tmp_path / "dist"
     (dist / "assets").mkdir(parents=True)
