@@ -11,7 +11,8 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from annotary.core.models import Item
-from annotary.errors import NotFound, Unavailable
+from annotary.errors import NotFound
+from annotary.media.store import MediaStore
 from annotary.server.auth import WS, Actor
 from annotary.services import items
 from annotary.services.workspace import Workspace
@@ -121,10 +122,6 @@ def get_media(iid: int, ws: WS, actor: Actor) -> FileResponse:
 def _media_path(ws: Workspace, item: Item) -> Path:
     if item.media is None:
         raise NotFound(f"item {item.id} has no media file (it is a text item)")
-    try:
-        from annotary.media.store import MediaStore
-    except ImportError:
-        raise Unavailable("this build has no media store") from None
     path = Path(MediaStore(ws.media_root).local_path(item.media)).resolve()
     if not path.is_relative_to(ws.media_root) or not path.is_file():
         raise NotFound(f"the media file of item {item.id} is missing from the store")
