@@ -60,7 +60,9 @@ def raise_for_error(response: httpx.Response) -> None:
     if kind is None:
         kind = _BY_STATUS.get(response.status_code, errors.AnnotaryError)
     message = str(body.get("message") or f"HTTP {response.status_code}")
-    details = body.get("details") if isinstance(body.get("details"), dict) else {}
+    details = body.get("details")
+    if not isinstance(details, dict):
+        details = {}
     raise kind(message, **details)
 
 

@@ -12,8 +12,8 @@ from annotary import __version__
 from annotary.server.docs import render_docs
 from annotary.server.errors import error_body, install_error_handlers
 from annotary.server.middleware import BodyLimit, SecurityHeaders
+from annotary.server.routes import annotations as annotation_routes
 from annotary.server.routes import (
-    annotations,
     auth,
     exports,
     guidelines,
@@ -40,7 +40,7 @@ ROUTERS = (
     guidelines,
     members,
     items,
-    annotations,
+    annotation_routes,
     queue,
     imports,
     exports,

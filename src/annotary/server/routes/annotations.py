@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from annotary.server.auth import WS, Actor
-from annotary.services import annotations
+from annotary.services import annotations as service
 
 router = APIRouter(tags=["annotations"])
 
@@ -34,7 +34,7 @@ class AnnotationChange(BaseModel):
 @router.get("/items/{iid}/annotations")
 def list_annotations(iid: int, ws: WS, actor: Actor) -> list[dict[str, Any]]:
     """The annotations the caller may see on the item."""
-    found = annotations.list_annotations(ws, iid, actor=actor)
+    found = service.list_annotations(ws, iid, actor=actor)
     return [a.model_dump(mode="json") for a in found]
 
 
@@ -43,7 +43,7 @@ def create_annotation(
     iid: int, body: NewAnnotation, ws: WS, actor: Actor
 ) -> dict[str, Any]:
     """A new annotation by the caller, a draft or submitted."""
-    made = annotations.create_annotation(
+    made = service.create_annotation(
         ws,
         iid,
         body.regions,
@@ -57,7 +57,7 @@ def create_annotation(
 
 @router.get("/annotations/{aid}")
 def get_annotation(aid: int, ws: WS, actor: Actor) -> dict[str, Any]:
-    return annotations.get_annotation(ws, aid, actor=actor).model_dump(mode="json")
+    return service.get_annotation(ws, aid, actor=actor).model_dump(mode="json")
 
 
 @router.put("/annotations/{aid}")
@@ -65,7 +65,7 @@ def update_annotation(
     aid: int, body: AnnotationChange, ws: WS, actor: Actor
 ) -> dict[str, Any]:
     """Change it if ``version`` is still current; 409 with the current one if not."""
-    changed = annotations.update_annotation(
+    changed = service.update_annotation(
         ws,
         aid,
         version=body.version,
@@ -81,4 +81,4 @@ def update_annotation(
 def delete_annotation(
     aid: int, ws: WS, actor: Actor, version: int | None = None
 ) -> None:
-    annotations.delete_annotation(ws, aid, version=version, actor=actor)
+    service.delete_annotation(ws, aid, version=version, actor=actor)

@@ -7,7 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Response
 
 from annotary.server.auth import WS, Actor
-from annotary.services import annotations, queue
+from annotary.services import annotations as annotation_service
+from annotary.services import queue
 
 router = APIRouter(prefix="/projects/{pid}/queue", tags=["queue"])
 
@@ -20,7 +21,7 @@ def next_item(pid: int, ws: WS, actor: Actor) -> Any:
         return Response(status_code=204)
     mine = [
         a
-        for a in annotations.list_annotations(ws, item.id, actor=actor)
+        for a in annotation_service.list_annotations(ws, item.id, actor=actor)
         if a.user_id == actor.id and a.state == "draft"
     ]
     draft = mine[-1].model_dump(mode="json") if mine else None
