@@ -7,8 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Response
 
 from annotary.server.auth import WS, Actor
-from annotary.services import annotations as annotation_service
-from annotary.services import queue
+from annotary.services import overview, queue
 
 router = APIRouter(prefix="/projects/{pid}/queue", tags=["queue"])
 
@@ -19,13 +18,11 @@ def next_item(pid: int, ws: WS, actor: Actor) -> Any:
     item = queue.next_item(ws, pid, actor)
     if item is None:
         return Response(status_code=204)
-    mine = [
-        a
-        for a in annotation_service.list_annotations(ws, item.id, actor=actor)
-        if a.user_id == actor.id and a.state == "draft"
-    ]
-    draft = mine[-1].model_dump(mode="json") if mine else None
-    return {"item": item.model_dump(mode="json"), "annotation_draft": draft}
+    draft = overview.own_draft(ws, item.id, actor=actor)
+    return {
+        "item": item.model_dump(mode="json"),
+        "annotation_draft": draft.model_dump(mode="json") if draft else None,
+    }
 
 
 @router.post("/{iid}/skip", status_code=204)
