@@ -53,6 +53,14 @@ def start_server(root: Path, port: int) -> subprocess.Popen[bytes]:
     )
 
 
+def stop(server: subprocess.Popen[bytes]) -> float:
+    """Stop the server; return the CPU seconds (user + system) it used in all."""
+    server.terminate()
+    _pid, _status, usage = os.wait4(server.pid, 0)
+    server.returncode = 0
+    return usage.ru_utime + usage.ru_stime
+
+
 def wait_for_health(port: int, limit: float = 30.0) -> float:
     """Seconds until /api/v1/health first answers 200."""
     started = time.perf_counter()
@@ -68,6 +76,7 @@ def wait_for_health(port: int, limit: float = 30.0) -> float:
 
 def bench_startup(root: Path, runs: int = 5) -> None:
     times = []
+    cpu = []
     for _ in range(runs):
         port = free_port()
         started = time.perf_counter()
@@ -76,12 +85,11 @@ def bench_startup(root: Path, runs: int = 5) -> None:
             wait_for_health(port)
             times.append(time.perf_counter() - started)
         finally:
-            server.terminate()
-            server.wait(10)
+            cpu.append(stop(server))
     print(
         f"start to first 200 from /api/v1/health ({runs} runs, `annotary serve`): "
         f"median {statistics.median(times):.3f} s, max {max(times):.3f} s "
-        "(target < 2 s)"
+        f"(target < 2 s); server CPU until then: median {statistics.median(cpu):.3f} s"
     )
 
 
@@ -153,8 +161,7 @@ def bench_next_item(root: Path, n: int, clients: int, rounds: int) -> None:
             thread.join()
         wall = time.perf_counter() - started
     finally:
-        server.terminate()
-        server.wait(10)
+        cpu = stop(server)
     flat = sorted(x * 1000 for per in latencies for x in per)
     quantiles = statistics.quantiles(flat, n=100)
     print(
@@ -162,7 +169,8 @@ def bench_next_item(root: Path, n: int, clients: int, rounds: int) -> None:
         f"{len(flat)} calls (each followed by a submit): "
         f"p50 {quantiles[49]:.1f} ms, p95 {quantiles[94]:.1f} ms, "
         f"p99 {quantiles[98]:.1f} ms (target p95 < 20 ms); "
-        f"{len(flat) / wall:.0f} next+submit cycles/s"
+        f"{len(flat) / wall:.0f} next+submit cycles/s; "
+        f"server CPU {cpu / len(flat) * 1000:.1f} ms per cycle"
     )
 
 
@@ -170,7 +178,8 @@ def main(argv: list[str]) -> None:
     n = int(argv[0]) if argv else 100_000
     clients = int(argv[1]) if len(argv) > 1 else 16
     rounds = int(argv[2]) if len(argv) > 2 else 30
-    print(f"# {os.cpu_count()} cores, python {sys.version.split()[0]}")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"# {os.cpu_count()} cores, python {sys.version.split()[0]}, load {load}")
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "ws"
         bench_next_item(root, n, clients, rounds)
