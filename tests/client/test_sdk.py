@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 import annotary
+import annotary.plugins
 from annotary import errors
 from annotary.client import Client
 from annotary.client.sdk import raise_for_error
@@ -151,3 +152,32 @@ def test_raise_for_error_table(
 def test_success_raises_nothing() -> None:
     raise_for_error(httpx.Response(204))
     raise_for_error(httpx.Response(200, json={"x": 1}))
+
+
+def test_image_upload_and_media_bytes(client: Client, tmp_path: Path) -> None:
+    from PIL import Image
+
+    picture = tmp_path / "photos" / "dot.png"
+    picture.parent.mkdir()
+    Image.new("RGB", (3, 2), (0, 0, 255)).save(picture)
+    project = client.create_project("pics", "image")
+    report = client.import_files(project.id, [picture.parent])  # a folder is walked
+    assert report.added == 1
+    (item,) = list(client.items(project.id))
+    assert (item.width, item.height) == (3, 2)
+    assert client.media(item.id) == picture.read_bytes()
+
+
+@pytest.mark.skipif(
+    "jsonl.v1" not in annotary.plugins.formats.names(),
+    reason="the jsonl format is not merged into this branch yet",
+)
+def test_export_to_a_folder(client: Client, tmp_path: Path) -> None:
+    project = client.create_project("out", "text")
+    source = tmp_path / "rows.txt"
+    source.write_text("a\nb\n", encoding="utf-8")
+    client.import_files(project.id, [source])
+    written = client.export(project.id, "jsonl", tmp_path)
+    assert written.parent == tmp_path
+    assert written.name.startswith("out-jsonl")
+    assert len(written.read_text(encoding="utf-8").splitlines()) >= 2

@@ -68,6 +68,6 @@ def _deliverable(folder: Path, out: Path, stem: str) -> tuple[Path, str]:
         return out, f"{stem}{out.suffix}"
     files = [p for p in out.rglob("*") if p.is_file()] if out.is_dir() else []
     if len(files) == 1 and files[0].parent == out:
-        return files[0], files[0].name
+        return files[0], f"{stem}{files[0].suffix}"
     archive = shutil.make_archive(str(folder / stem), "zip", root_dir=out)
     return Path(archive), f"{stem}.zip"
