@@ -15,6 +15,7 @@ import json
 import logging
 import shutil
 import tempfile
+import warnings
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
@@ -223,7 +224,7 @@ def _holed_polygon(polygon: Polygon, width: int, height: int) -> Entry:
     def raster(ring: list[tuple[float, float]]) -> np.ndarray:
         flat = [float(v) for point in ring for v in point]
         rles = mask_utils.frPyObjects([flat], height, width)
-        return mask_utils.decode(mask_utils.merge(rles))
+        return _decode(mask_utils.merge(rles))
 
     pixels = raster(polygon.points)
     for hole in polygon.holes:
@@ -236,6 +237,16 @@ def _holed_polygon(polygon: Polygon, width: int, height: int) -> Entry:
         "area": float(mask_utils.area(rle)),
         "iscrowd": 0,
     }
+
+
+def _decode(rle: Entry) -> np.ndarray:
+    # pycocotools 2.0.x under NumPy 2 warns about __array__(copy=...) while
+    # decoding; the result is correct, so only that warning is silenced.
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message="__array__ implementation", category=DeprecationWarning
+        )
+        return np.asarray(mask_utils.decode(rle))
 
 
 def _mask(mask: Mask) -> Entry:
