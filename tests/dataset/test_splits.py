@@ -20,8 +20,8 @@ def _record(item_id: int, labels: list[str], **meta: object) -> tuple:
 
 def _per_label(records: list, splits: dict[int, str]) -> dict[str, Counter]:
     counts: dict[str, Counter] = {}
-    for item, annotations in records:
-        for annotation in annotations:
+    for item, item_annotations in records:
+        for annotation in item_annotations:
             for name in annotation.regions[0].labels:
                 counts.setdefault(name, Counter())[splits[item.id]] += 1
     return counts
@@ -58,7 +58,9 @@ def test_multi_label_iterative_stratification() -> None:
 
 def test_groups_never_cross_splits() -> None:
     records = [_record(n, ["a"], video=f"v{n // 7}") for n in range(1, 300)]
-    splits = assign_splits(records, group_key=lambda i: i.meta["video"], stratify="label")
+    splits = assign_splits(
+        records, group_key=lambda i: i.meta["video"], stratify="label"
+    )
     by_video: dict[str, set[str]] = {}
     for item, _ in records:
         by_video.setdefault(item.meta["video"], set()).add(splits[item.id])
@@ -71,12 +73,15 @@ def test_several_keys_join_groups_transitively() -> None:
     keys = {1: ["p1", "c1"], 2: ["p1", "c2"], 3: ["p3", "c2"], 4: ["p4", None]}
     records = [_record(n, []) for n in keys]
     for seed in range(10):
-        splits = assign_splits(records, ratios={"a": 1, "b": 1}, seed=seed,
-                               group_key=lambda i: keys[i.id])
+        splits = assign_splits(
+            records, ratios={"a": 1, "b": 1}, seed=seed, group_key=lambda i: keys[i.id]
+        )
         assert splits[1] == splits[2] == splits[3]
 
 
-def test_rare_class_goes_to_train_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
+def test_rare_class_goes_to_train_with_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     records = [_record(n, ["common"]) for n in range(1, 41)]
     records += [_record(41, ["rare"]), _record(42, ["rare"])]
     with caplog.at_level(logging.WARNING, logger="annotary.dataset"):
@@ -125,14 +130,19 @@ def test_leakage_report_finds_exact_and_near_duplicates() -> None:
     seed=st.integers(0, 5),
 )
 def test_property_every_item_assigned_and_groups_whole(groups, labels, seed) -> None:
-    names = labels.draw(st.lists(st.sampled_from(["a", "b", "c"]), min_size=len(groups),
-                                 max_size=len(groups)))
+    names = labels.draw(
+        st.lists(
+            st.sampled_from(["a", "b", "c"]), min_size=len(groups), max_size=len(groups)
+        )
+    )
     records = [_record(n, [names[n]], g=g) for n, g in enumerate(groups)]
-    splits = assign_splits(records, seed=seed, stratify="label",
-                           group_key=lambda i: i.meta["g"])
+    splits = assign_splits(
+        records, seed=seed, stratify="label", group_key=lambda i: i.meta["g"]
+    )
     assert set(splits) == set(range(len(groups)))
     seen: dict[int, str] = {}
     for item, _ in records:
         assert seen.setdefault(item.meta["g"], splits[item.id]) == splits[item.id]
-    assert splits == assign_splits(records, seed=seed, stratify="label",
-                                   group_key=lambda i: i.meta["g"])
+    assert splits == assign_splits(
+        records, seed=seed, stratify="label", group_key=lambda i: i.meta["g"]
+    )

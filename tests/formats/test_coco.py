@@ -12,10 +12,6 @@ from hypothesis import strategies as st
 from pycocotools import mask as mask_utils
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
-
-from annotary.core import BBox, ClassRegion, Keypoints, Mask, Polygon, Span
-from annotary.errors import FormatError
-from annotary.formats.coco import dump_coco, load_coco
 from tests.formats.conftest import (
     MediaFolder,
     annotation,
@@ -24,6 +20,10 @@ from tests.formats.conftest import (
     ingest,
     make_project,
 )
+
+from annotary.core import BBox, ClassRegion, Keypoints, Mask, Polygon, Span
+from annotary.errors import FormatError
+from annotary.formats.coco import dump_coco, load_coco
 
 TRIANGLE = [(10.0, 10.0), (50.0, 10.0), (10.0, 40.0)]  # area 40*30/2 = 600
 
@@ -59,7 +59,9 @@ def _records(media: MediaFolder) -> list:
                     3,
                     [
                         Mask(label="dog", size=(80, 100), counts=counts),
-                        Keypoints(label="person", points=[(1, 2, 2), (5, 9, 1), (0, 0, 0)]),
+                        Keypoints(
+                            label="person", points=[(1, 2, 2), (5, 9, 1), (0, 0, 0)]
+                        ),
                         BBox(label="cat", x=0, y=0, w=5, h=5, score=0.5),
                     ],
                 )
@@ -93,7 +95,11 @@ def test_dump_loads_in_pycocotools(tmp_path: Path, media: MediaFolder) -> None:
     anns = coco.loadAnns(coco.getAnnIds())
     assert [a["id"] for a in anns] == [1, 2, 3, 4, 5]
     box, triangle, mask, keypoints, scored = anns
-    assert (box["bbox"], box["area"], box["attributes"]) == ([10, 20, 30, 40], 1200, {"a": 1})
+    assert (box["bbox"], box["area"], box["attributes"]) == (
+        [10, 20, 30, 40],
+        1200,
+        {"a": 1},
+    )
     assert (triangle["area"], triangle["bbox"]) == (600.0, [10, 10, 40, 30])
     assert (mask["area"], mask["bbox"], mask["iscrowd"]) == (100.0, [60, 5, 10, 10], 1)
     assert coco.annToMask(mask).sum() == 100
@@ -110,8 +116,12 @@ def test_cocoeval_runs_and_scores_perfect_detections(
     dump_coco(context(_project(), _records(media), tmp_path, media.path))
     gt = _quiet_coco(tmp_path / "annotations.json")
     detections = [
-        {"image_id": a["image_id"], "category_id": a["category_id"],
-         "bbox": a["bbox"], "score": 0.9}
+        {
+            "image_id": a["image_id"],
+            "category_id": a["category_id"],
+            "bbox": a["bbox"],
+            "score": 0.9,
+        }
         for a in gt.loadAnns(gt.getAnnIds(catIds=[1]))
     ]
     with contextlib.redirect_stdout(io.StringIO()):
@@ -162,7 +172,9 @@ def test_what_coco_cannot_hold_is_reported(tmp_path: Path) -> None:
         "span regions in COCO": 1,
         "regions with a label not in the schema": 1,
     }
-    assert report.warnings == ["item 1: region " + regions[3].id + " label 'lion' is not in the schema"]
+    assert report.warnings == [
+        "item 1: region " + regions[3].id + " label 'lion' is not in the schema"
+    ]
     assert report.files == ["x.json"]
 
 
@@ -171,7 +183,11 @@ def test_polygon_with_hole_becomes_rle(tmp_path: Path) -> None:
     hole = [(2.0, 2.0), (4.0, 2.0), (4.0, 4.0), (2.0, 4.0)]
     region = Polygon(label="cat", points=square, holes=[hole])
     out = tmp_path / "x.json"
-    dump_coco(context(make_project(), [(image_item(1, 50, 50), [annotation(1, [region])])], out))
+    dump_coco(
+        context(
+            make_project(), [(image_item(1, 50, 50), [annotation(1, [region])])], out
+        )
+    )
     entry = json.loads(out.read_text())["annotations"][0]
     assert (entry["area"], entry["bbox"], entry["iscrowd"]) == (96.0, [0, 0, 10, 10], 0)
     assert entry["segmentation"]["size"] == [50, 50]
@@ -225,12 +241,15 @@ def test_image_paths_stay_inside_the_root(
         ('{"images": []}', "no 'categories' list"),
         ('{"images": [], "categories": [{"name": "a"}]}', "integer 'id'"),
         (
-            '{"images": [], "categories": [{"id": 1, "name": "a"}, {"id": 2, "name": "a"}]}',
+            '{"images": [], "categories": '
+            '[{"id": 1, "name": "a"}, {"id": 2, "name": "a"}]}',
             "appears twice",
         ),
     ],
 )
-def test_bad_files_raise_format_error(tmp_path: Path, content: str, message: str) -> None:
+def test_bad_files_raise_format_error(
+    tmp_path: Path, content: str, message: str
+) -> None:
     path = tmp_path / "c.json"
     path.write_text(content)
     with pytest.raises(FormatError, match=message):
@@ -247,8 +266,11 @@ _box = st.builds(
 )
 
 
-@settings(max_examples=20, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(boxes=st.lists(st.lists(_box, max_size=3), min_size=1, max_size=4))
 def test_property_round_trip(tmp_path_factory, boxes: list) -> None:
     tmp = tmp_path_factory.mktemp("coco")

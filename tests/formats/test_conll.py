@@ -7,12 +7,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from seqeval.metrics.sequence_labeling import get_entities
 from seqeval.scheme import IOB2, IOBES, Entities
+from tests.formats.conftest import annotation, context, ingest, make_project
 
 from annotary.core import BBox, Item, Span
 from annotary.errors import FormatError, NotFound
 from annotary.formats.conll import dump_conll, load_conll, tags_to_spans
 from annotary.formats.tokenize import get_tokenizer, whitespace_punct_v1
-from tests.formats.conftest import annotation, context, ingest, make_project
 
 TEXT = "Ada Lovelace met Charles Babbage in London."
 SPANS = [
@@ -71,7 +71,9 @@ def test_tags_agree_with_seqeval(
     assert tags == expected
     strict = Entities([tags], seqeval_scheme).entities[0]
     assert [(e.tag, e.start, e.end - 1) for e in strict] == [
-        ("PER", 0, 1), ("PER", 3, 4), ("LOC", 6, 6)
+        ("PER", 0, 1),
+        ("PER", 3, 4),
+        ("LOC", 6, 6),
     ]
     assert sorted(get_entities(tags)) == sorted(tags_to_spans(tags))
     assert (report.items, report.regions) == (1, 3)
@@ -79,19 +81,26 @@ def test_tags_agree_with_seqeval(
 
 def test_misaligned_span_is_reported_not_shifted(tmp_path: Path) -> None:
     spans = [Span(label="PER", start=0, end=3), Span(label="PER", start=4, end=9)]
-    records = [(_item(7, "Ada Lovelace"), [annotation(7, spans + [BBox(x=0, y=0, w=1, h=1)])])]
+    records = [
+        (_item(7, "Ada Lovelace"), [annotation(7, spans + [BBox(x=0, y=0, w=1, h=1)])])
+    ]
     report = dump_conll(context(_project(), records, tmp_path / "x.conll"))
     assert _tags(tmp_path / "x.conll") == [["B-PER", "O"]]
     assert report.warnings == [
         "item 7: span [4, 9) 'Lovel' does not align with whitespace_punct.v1 tokens"
     ]
-    assert report.left_out == {"spans not aligned to tokens": 1, "bbox regions in CoNLL": 1}
+    assert report.left_out == {
+        "spans not aligned to tokens": 1,
+        "bbox regions in CoNLL": 1,
+    }
 
 
 def test_overlapping_spans_are_an_error(tmp_path: Path) -> None:
     spans = [Span(label="PER", start=0, end=12), Span(label="LOC", start=4, end=12)]
     records = [(_item(3, "Ada Lovelace"), [annotation(3, spans)])]
-    with pytest.raises(FormatError, match=r"item 3: spans \[0, 12\) 'PER' and \[4, 12\)"):
+    with pytest.raises(
+        FormatError, match=r"item 3: spans \[0, 12\) 'PER' and \[4, 12\)"
+    ):
         dump_conll(context(_project(), records, tmp_path / "x.conll"))
 
 
@@ -113,10 +122,14 @@ def test_round_trip_gives_the_same_file(tmp_path: Path, scheme: str) -> None:
     again = ingest(result.drafts)
     assert again[0][0].text == "Ada Lovelace met Charles Babbage in London ."
     assert [s.text for s in again[0][1][0].regions] == [
-        "Ada Lovelace", "Charles Babbage", "London"
+        "Ada Lovelace",
+        "Charles Babbage",
+        "London",
     ]
     dump_conll(context(_project(), again, tmp_path / "b", scheme=scheme))
-    assert (tmp_path / "b/data.conll").read_text() == (tmp_path / "a/data.conll").read_text()
+    assert (tmp_path / "b/data.conll").read_text() == (
+        tmp_path / "a/data.conll"
+    ).read_text()
 
 
 @pytest.mark.parametrize(
@@ -150,6 +163,8 @@ def test_property_tags_decode_like_seqeval(tokens: list) -> None:
     tags = []
     previous = "O"
     for _, label in tokens:
-        tags.append("O" if label == "O" else ("I-" if label == previous else "B-") + label)
+        tags.append(
+            "O" if label == "O" else ("I-" if label == previous else "B-") + label
+        )
         previous = label
     assert sorted(tags_to_spans(tags)) == sorted(get_entities(tags))

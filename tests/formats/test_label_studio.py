@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from tests.formats.conftest import write_png
 
 from annotary.core import BBox
 from annotary.core.geometry import rotated_corners
@@ -16,7 +17,6 @@ from annotary.formats.label_studio import (
     load_label_studio,
     ls_rect_to_bbox,
 )
-from tests.formats.conftest import write_png
 
 
 @pytest.mark.parametrize(
@@ -24,8 +24,14 @@ from tests.formats.conftest import write_png
     [
         ({"x": 10, "y": 20, "width": 30, "height": 40}, (10, 20, 30, 40, 0)),
         # Rotating 90 degrees about the top-left (0, 0) puts the centre at (-10, 5).
-        ({"x": 0, "y": 0, "width": 10, "height": 20, "rotation": 90}, (-15, -5, 10, 20, 90)),
-        ({"x": 50, "y": 50, "width": 20, "height": 20, "rotation": 180}, (30, 30, 20, 20, 180)),
+        (
+            {"x": 0, "y": 0, "width": 10, "height": 20, "rotation": 90},
+            (-15, -5, 10, 20, 90),
+        ),
+        (
+            {"x": 50, "y": 50, "width": 20, "height": 20, "rotation": 180},
+            (30, 30, 20, 20, 180),
+        ),
     ],
 )
 def test_rotation_about_top_left_becomes_centre(value: dict, expected: tuple) -> None:
@@ -36,7 +42,10 @@ def test_rotation_about_top_left_becomes_centre(value: dict, expected: tuple) ->
 
 
 @given(
-    st.floats(0, 90), st.floats(0, 90), st.floats(1, 50), st.floats(1, 50),
+    st.floats(0, 90),
+    st.floats(0, 90),
+    st.floats(1, 50),
+    st.floats(1, 50),
     st.floats(-180, 180),
 )
 def test_conversion_inverts(x: float, y: float, w: float, h: float, r: float) -> None:
@@ -56,14 +65,30 @@ def _export(tmp_path: Path) -> Path:
                     "completed_by": 3,
                     "lead_time": 4.5,
                     "result": [
-                        {"id": "r1", "type": "rectanglelabels", "original_width": 200,
-                         "original_height": 100,
-                         "value": {"x": 10, "y": 20, "width": 50, "height": 50,
-                                   "rotation": 0, "rectanglelabels": ["Cat"]}},
-                        {"id": "r2", "type": "polygonlabels", "original_width": 200,
-                         "original_height": 100,
-                         "value": {"points": [[0, 0], [50, 0], [50, 50]],
-                                   "polygonlabels": ["Dog"]}},
+                        {
+                            "id": "r1",
+                            "type": "rectanglelabels",
+                            "original_width": 200,
+                            "original_height": 100,
+                            "value": {
+                                "x": 10,
+                                "y": 20,
+                                "width": 50,
+                                "height": 50,
+                                "rotation": 0,
+                                "rectanglelabels": ["Cat"],
+                            },
+                        },
+                        {
+                            "id": "r2",
+                            "type": "polygonlabels",
+                            "original_width": 200,
+                            "original_height": 100,
+                            "value": {
+                                "points": [[0, 0], [50, 0], [50, 50]],
+                                "polygonlabels": ["Dog"],
+                            },
+                        },
                         {"id": "r3", "type": "brushlabels", "value": {}},
                     ],
                 }
@@ -73,11 +98,16 @@ def _export(tmp_path: Path) -> Path:
             "id": 2,
             "data": {"text": "😀 Ada"},
             "annotations": [
-                {"result": [
-                    {"id": "s1", "type": "labels",
-                     "value": {"start": 3, "end": 6, "labels": ["PER"]}},
-                    {"id": "c1", "type": "choices", "value": {"choices": ["Bio"]}},
-                ]}
+                {
+                    "result": [
+                        {
+                            "id": "s1",
+                            "type": "labels",
+                            "value": {"start": 3, "end": 6, "labels": ["PER"]},
+                        },
+                        {"id": "c1", "type": "choices", "value": {"choices": ["Bio"]}},
+                    ]
+                }
             ],
             "predictions": [{"model_version": "v7", "result": []}],
         },
@@ -105,7 +135,10 @@ def test_load_export(tmp_path: Path) -> None:
     # UTF-16 offsets 3..6 are code points 2..5 after the emoji's surrogate pair.
     assert (span.start, span.end, span.text) == (2, 5, "Ada")
     assert choice.labels == ["Bio"]
-    assert (text.annotations[1].origin, text.annotations[1].model_version) == ("model", "v7")
+    assert (text.annotations[1].origin, text.annotations[1].model_version) == (
+        "model",
+        "v7",
+    )
 
     reasons = [(r.source, r.reason) for r in result.rejections]
     assert reasons[0] == ("task 1", "result r3: type 'brushlabels' is not supported")

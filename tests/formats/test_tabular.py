@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from tests.formats.conftest import annotation, context, image_item, ingest, make_project
 
 from annotary.core import BBox, ClassRegion, Item, Span
 from annotary.errors import FormatError
@@ -16,7 +17,6 @@ from annotary.formats.tabular import (
     load_parquet,
     unescape_cell,
 )
-from tests.formats.conftest import annotation, context, image_item, ingest, make_project
 
 
 @pytest.mark.parametrize(
@@ -38,12 +38,27 @@ def test_formula_cells_are_escaped_reversibly(value: str, escaped: str) -> None:
 
 
 def _records() -> list:
-    text_item = Item(id=1, project_id=1, text='=HYPERLINK("http://x")\r\nline two',
-                     split="train", external_id="-7")
+    text_item = Item(
+        id=1,
+        project_id=1,
+        text='=HYPERLINK("http://x")\r\nline two',
+        split="train",
+        external_id="-7",
+    )
     image = image_item(2, split="val")
     return [
-        (text_item, [annotation(1, [ClassRegion(labels=["spam", "ham"]),
-                                    Span(label="PER", start=0, end=3)])]),
+        (
+            text_item,
+            [
+                annotation(
+                    1,
+                    [
+                        ClassRegion(labels=["spam", "ham"]),
+                        Span(label="PER", start=0, end=3),
+                    ],
+                )
+            ],
+        ),
         (image, [annotation(2, [BBox(label="cat", x=1, y=2, w=3, h=4)])]),
         (Item(id=3, project_id=1, text="no labels"), []),
     ]
@@ -53,7 +68,7 @@ def test_csv_cells_are_escaped_on_disk(tmp_path: Path) -> None:
     report = dump_csv(context(make_project(), _records(), tmp_path))
     with (tmp_path / "items.csv").open(newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
-    assert rows[0]["text"] == "'=HYPERLINK(\"http://x\")\r\nline two"
+    assert rows[0]["text"] == '\'=HYPERLINK("http://x")\r\nline two'
     assert rows[0]["external_id"] == "'-7"
     assert rows[0]["labels"] == "spam|ham"
     assert rows[1]["file_name"] == "img2.png"
@@ -98,7 +113,9 @@ def test_bad_csv(tmp_path: Path, content: str, error: str | None) -> None:
     path = tmp_path / "x.csv"
     path.write_text(content)
     if error:
-        with pytest.raises(FormatError, match=error.replace("(", r"\(").replace(")", r"\)")):
+        with pytest.raises(
+            FormatError, match=error.replace("(", r"\(").replace(")", r"\)")
+        ):
             list(load_csv(path).drafts)
     else:
         result = load_csv(path)

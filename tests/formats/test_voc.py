@@ -6,10 +6,6 @@ import pytest
 from defusedxml import ElementTree
 from hypothesis import given
 from hypothesis import strategies as st
-
-from annotary.core import BBox, Polygon
-from annotary.errors import FormatError
-from annotary.formats.voc import dump_voc, from_voc_corners, load_voc, to_voc_corners
 from tests.formats.conftest import (
     MediaFolder,
     annotation,
@@ -18,6 +14,10 @@ from tests.formats.conftest import (
     ingest,
     make_project,
 )
+
+from annotary.core import BBox, Polygon
+from annotary.errors import FormatError
+from annotary.formats.voc import dump_voc, from_voc_corners, load_voc, to_voc_corners
 
 
 @pytest.mark.parametrize(
@@ -34,10 +34,10 @@ def test_corners_are_one_based_inclusive(box: BBox, size: int, corners: tuple) -
     assert to_voc_corners(box, size, size) == corners
 
 
-@given(
-    st.integers(1, 99), st.integers(1, 99), st.integers(0, 50), st.integers(0, 50)
-)
-def test_integer_corners_survive_the_round_trip(x0: int, y0: int, dw: int, dh: int) -> None:
+@given(st.integers(1, 99), st.integers(1, 99), st.integers(0, 50), st.integers(0, 50))
+def test_integer_corners_survive_the_round_trip(
+    x0: int, y0: int, dw: int, dh: int
+) -> None:
     corners = (x0, y0, x0 + dw, y0 + dh)
     box = from_voc_corners(*corners)
     assert to_voc_corners(box, 200, 200) == corners
@@ -50,13 +50,22 @@ def test_dump_writes_size_flags_and_splits(tmp_path: Path, media: MediaFolder) -
         BBox(label="dog", x=0.5, y=0, w=10, h=10, attributes={"colour": "red"}),
         Polygon(label="dog", points=[(0, 0), (1, 0), (1, 1)]),
     ]
-    report = dump_voc(context(make_project(), [(item, [annotation(1, regions)])], tmp_path, media.path))
+    report = dump_voc(
+        context(
+            make_project(), [(item, [annotation(1, regions)])], tmp_path, media.path
+        )
+    )
     tree = ElementTree.parse(tmp_path / "Annotations/img1.xml")
 
     assert [tree.findtext(f"size/{t}") for t in ("width", "height")] == ["120", "90"]
     first = tree.findall("object")[0]
-    assert [first.findtext(f"bndbox/{t}") for t in ("xmin", "ymin", "xmax", "ymax")] == [
-        "11", "21", "40", "60",
+    assert [
+        first.findtext(f"bndbox/{t}") for t in ("xmin", "ymin", "xmax", "ymax")
+    ] == [
+        "11",
+        "21",
+        "40",
+        "60",
     ]
     assert (first.findtext("difficult"), first.findtext("truncated")) == ("1", "0")
     assert (tmp_path / "ImageSets/Main/val.txt").read_text() == "img1\n"
@@ -80,16 +89,27 @@ def test_round_trip_gives_the_same_files(tmp_path: Path, media: MediaFolder) -> 
     again = ingest(result.drafts)
     assert result.rejections == []
     assert again[0][1][0].regions[0].attributes == {"truncated": True}
-    dump_voc(context(make_project(), again, tmp_path / "b", lambda i: Path(i.media.path)))
-    for name in ("Annotations/img1.xml", "Annotations/img2.xml", "ImageSets/Main/train.txt"):
-        assert (tmp_path / "b" / name).read_text() == (tmp_path / "a" / name).read_text()
+    dump_voc(
+        context(make_project(), again, tmp_path / "b", lambda i: Path(i.media.path))
+    )
+    for name in (
+        "Annotations/img1.xml",
+        "Annotations/img2.xml",
+        "ImageSets/Main/train.txt",
+    ):
+        assert (tmp_path / "b" / name).read_text() == (
+            tmp_path / "a" / name
+        ).read_text()
 
 
 @pytest.mark.parametrize(
     ("xml", "reason"),
     [
         ("<annotation><filename>a.png</filename></annotation>", None),
-        ("<annotation><filename>../a.png</filename></annotation>", "'..' is not allowed"),
+        (
+            "<annotation><filename>../a.png</filename></annotation>",
+            "'..' is not allowed",
+        ),
         ("<annotation>", "no element found"),
         ("<annotation/>", "no <filename>"),
         (

@@ -4,10 +4,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-from annotary.core import BBox, Keypoints, Polygon
-from annotary.errors import FormatError
-from annotary.formats.yolo import default_task, dump_yolo, load_yolo
 from tests.formats.conftest import (
     MediaFolder,
     annotation,
@@ -17,6 +13,10 @@ from tests.formats.conftest import (
     make_project,
     write_png,
 )
+
+from annotary.core import BBox, Keypoints, Polygon
+from annotary.errors import FormatError
+from annotary.formats.yolo import default_task, dump_yolo, load_yolo
 
 
 def _detect_records(media: MediaFolder) -> list:
@@ -30,7 +30,9 @@ def _detect_records(media: MediaFolder) -> list:
 
 
 def test_detect_layout_and_values(tmp_path: Path, media: MediaFolder) -> None:
-    report = dump_yolo(context(make_project(), _detect_records(media), tmp_path, media.path))
+    report = dump_yolo(
+        context(make_project(), _detect_records(media), tmp_path, media.path)
+    )
 
     lines = (tmp_path / "labels/train/img1.txt").read_text().splitlines()
     # cat: centre (40, 25) / (200, 100); dog clipped to x 180..200, y 0..20.
@@ -93,8 +95,7 @@ def test_pose_pairs_boxes_with_keypoints(tmp_path: Path) -> None:
     dump_yolo(context(project, [(item, [annotation(1, regions)])], tmp_path))
     line = (tmp_path / "labels/train/img1.txt").read_text().strip()
     assert line == (
-        "0 0.200000 0.200000 0.200000 0.200000 0.150000 0.200000 2 "
-        "0.000000 0.000000 0"
+        "0 0.200000 0.200000 0.200000 0.200000 0.150000 0.200000 2 0.000000 0.000000 0"
     )
     data = yaml.safe_load((tmp_path / "data.yaml").read_text())
     assert data["kpt_shape"] == [2, 3]
@@ -119,10 +120,14 @@ def test_round_trip_gives_the_same_files(
     assert result.rejections == []
     again = ingest(result.drafts)
     assert [item.split for item, _ in again] == ["train", "val"]
-    copy = context(project, again, tmp_path / "b", lambda i: Path(i.media.path), task=task)
+    copy = context(
+        project, again, tmp_path / "b", lambda i: Path(i.media.path), task=task
+    )
     dump_yolo(copy)
     for name in ("data.yaml", "labels/train/img1.txt", "labels/val/img2.txt"):
-        assert (tmp_path / "b" / name).read_text() == (tmp_path / "a" / name).read_text()
+        assert (tmp_path / "b" / name).read_text() == (
+            tmp_path / "a" / name
+        ).read_text()
 
 
 @pytest.mark.parametrize(
@@ -134,7 +139,9 @@ def test_round_trip_gives_the_same_files(
         ("x 0.5 0.5 0.2 0.2", "invalid literal"),
     ],
 )
-def test_bad_label_lines_are_rejected(tmp_path: Path, line: str, reason: str | None) -> None:
+def test_bad_label_lines_are_rejected(
+    tmp_path: Path, line: str, reason: str | None
+) -> None:
     write_png(tmp_path / "images/train/a.png", 10, 10)
     (tmp_path / "labels/train").mkdir(parents=True)
     (tmp_path / "labels/train/a.txt").write_text(line + "\n")

@@ -80,7 +80,9 @@ def assign_splits(
             assignment[item_id] = names[0]
     rest = [unit for index, unit in enumerate(units) if index not in forced]
     _stratify(rest, shares, rng, assignment)
-    logger.info("split %s items into %s", len(assignment), dict(Counter(assignment.values())))
+    logger.info(
+        "split %s items into %s", len(assignment), dict(Counter(assignment.values()))
+    )
     return assignment
 
 
@@ -117,9 +119,9 @@ def _units(
 
     owner: dict[Hashable, int] = {}
     labels: dict[int, list[str]] = {}
-    for item, annotations in records:
+    for item, item_annotations in records:
         parent[item.id] = item.id
-        labels[item.id] = _labels(annotations, multi_label) if with_labels else []
+        labels[item.id] = _labels(item_annotations, multi_label) if with_labels else []
         for key in _keys(group_key(item) if group_key else None):
             if key in owner:
                 parent[find(item.id)] = find(owner[key])
@@ -143,7 +145,9 @@ def _labels(annotations: list[Annotation], multi_label: bool) -> list[str]:
     return found if multi_label else found[:1]
 
 
-def _too_rare(units: list[_Unit], names: list[str], shares: dict[str, float]) -> set[int]:
+def _too_rare(
+    units: list[_Unit], names: list[str], shares: dict[str, float]
+) -> set[int]:
     counts: Counter[str] = Counter()
     for unit in units:
         counts.update(set(unit.labels))
@@ -151,7 +155,9 @@ def _too_rare(units: list[_Unit], names: list[str], shares: dict[str, float]) ->
     if rare:
         logger.warning(
             "labels with fewer examples than the %s splits go to %s: %s",
-            len(names), names[0], ", ".join(rare),
+            len(names),
+            names[0],
+            ", ".join(rare),
         )
     return {i for i, unit in enumerate(units) if set(unit.labels) & set(rare)}
 

@@ -188,7 +188,8 @@ class _CocoWriter:
         else:
             entry.update(_keypoints(region))
         attributes = {k: v for k, v in region.attributes.items() if k != "iscrowd"}
-        entry["iscrowd"] = int(region.attributes.get("iscrowd", entry["iscrowd"]))
+        if region.attributes.get("iscrowd") is not None:
+            entry["iscrowd"] = int(region.attributes["iscrowd"])
         if attributes:
             entry["attributes"] = attributes
         if region.score is not None:
@@ -252,8 +253,9 @@ def _decode(rle: Entry) -> np.ndarray:
 def _mask(mask: Mask) -> Entry:
     height, width = mask.size
     if isinstance(mask.counts, list):
-        rle = mask_utils.frPyObjects({"size": [height, width], "counts": mask.counts},
-                                     height, width)
+        rle = mask_utils.frPyObjects(
+            {"size": [height, width], "counts": mask.counts}, height, width
+        )
         segmentation: Entry = {"size": [height, width], "counts": list(mask.counts)}
     else:
         rle = {"size": [height, width], "counts": mask.counts.encode("ascii")}
@@ -344,7 +346,7 @@ def _schema(data: Entry, categories: dict[int, Entry], source: Path) -> LabelSch
             Label(name=str(c["name"]), keypoints=list(c.get("keypoints") or []))
             for c in categories.values()
         ]
-        return LabelSchema(labels=labels, tools=sorted(tools))  # type: ignore[arg-type]
+        return LabelSchema(labels=labels, tools=sorted(tools))
     except (KeyError, ValueError) as exc:
         raise FormatError(f"{source}: bad categories: {exc}") from None
 
@@ -416,14 +418,22 @@ def _regions(entry: Entry, categories: dict[int, Entry]) -> list[Any]:
     if iscrowd != (1 if tool == "mask" else 0):
         attributes["iscrowd"] = iscrowd
     common["attributes"] = attributes
-    segmentation = entry.get("segmentation")
+    segmentation: Any = entry.get("segmentation")
     if tool == "keypoints":
         flat = entry["keypoints"]
-        points = [(flat[i], flat[i + 1], int(flat[i + 2])) for i in range(0, len(flat), 3)]
+        points = [
+            (flat[i], flat[i + 1], int(flat[i + 2])) for i in range(0, len(flat), 3)
+        ]
         return [Keypoints(points=points, **common)]
     if tool == "mask":
         size = segmentation["size"]
-        return [Mask(size=(int(size[0]), int(size[1])), counts=segmentation["counts"], **common)]
+        return [
+            Mask(
+                size=(int(size[0]), int(size[1])),
+                counts=segmentation["counts"],
+                **common,
+            )
+        ]
     if tool == "polygon":
         return [
             Polygon(points=list(zip(part[0::2], part[1::2], strict=True)), **common)

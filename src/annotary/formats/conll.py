@@ -64,8 +64,9 @@ def dump_conll(ctx: ExportContext) -> ExportReport:
 
     with target.open("w", encoding="utf-8", newline="\n") as handle:
         for item, annotations in ctx.records:
-            _write_item(handle, item, annotations, tokenizer, tokenizer_name,
-                        scheme, report)
+            _write_item(
+                handle, item, annotations, tokenizer, tokenizer_name, scheme, report
+            )
 
     report.files.append(relative_name(target, ctx.out))
     logger.info("conll export wrote %s items", report.items)
@@ -97,7 +98,7 @@ def _write_item(
             report.leave_out("spans not aligned to tokens")
             report.warnings.append(
                 f"item {item.id}: span [{span.start}, {span.end}) "
-                f"{(item.text or '')[span.start:span.end]!r} does not align with "
+                f"{(item.text or '')[span.start : span.end]!r} does not align with "
                 f"{tokenizer_name} tokens"
             )
             continue
@@ -105,7 +106,9 @@ def _write_item(
         report.regions += 1
 
     text = item.text or ""
-    handle.writelines(f"{text[s:e]} {tag}\n" for (s, e), tag in zip(tokens, tags, strict=True))
+    handle.writelines(
+        f"{text[s:e]} {tag}\n" for (s, e), tag in zip(tokens, tags, strict=True)
+    )
     handle.write("\n")
     report.items += 1
     report.annotations += len(annotations)
@@ -241,8 +244,12 @@ def _conll_drafts(
             position += len(token) + 1
         text = " ".join(tokens)
         regions = [
-            Span(label=label, start=offsets[a][0], end=offsets[b][1],
-                 text=text[offsets[a][0]:offsets[b][1]])
+            Span(
+                label=label,
+                start=offsets[a][0],
+                end=offsets[b][1],
+                text=text[offsets[a][0] : offsets[b][1]],
+            )
             for label, a, b in entities
         ]
         annotations = (

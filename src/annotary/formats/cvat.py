@@ -65,13 +65,17 @@ def load_cvat(path: Path, *, options: dict[str, Any] | None = None) -> LoadResul
             label = shape.get("label")
             if label and label not in names:
                 names.append(label)
-    tools = sorted({_TOOLS[s.tag] for i in root.iter("image") for s in i if s.tag in _TOOLS})
-    schema = LabelSchema(labels=[Label(name=n) for n in names if n], tools=tools)  # type: ignore[arg-type]
+    tools = sorted(
+        {_TOOLS[s.tag] for i in root.iter("image") for s in i if s.tag in _TOOLS}
+    )
+    schema = LabelSchema(labels=[Label(name=n) for n in names if n], tools=tools)
     rejections: list[Rejection] = []
     return LoadResult(schema, _drafts(root, source.parent, rejections), rejections)
 
 
-def _drafts(root: Element, folder: Path, rejections: list[Rejection]) -> Iterator[ItemDraft]:
+def _drafts(
+    root: Element, folder: Path, rejections: list[Rejection]
+) -> Iterator[ItemDraft]:
     for image in root.iter("image"):
         name = image.get("name") or ""
         where = f"image {image.get('id')} {name!r}"
@@ -84,7 +88,9 @@ def _drafts(root: Element, folder: Path, rejections: list[Rejection]) -> Iterato
             try:
                 region = _region(shape)
             except (KeyError, TypeError, ValueError) as exc:
-                rejections.append(Rejection(source=where, reason=f"<{shape.tag}>: {exc}"))
+                rejections.append(
+                    Rejection(source=where, reason=f"<{shape.tag}>: {exc}")
+                )
                 continue
             if region is None:
                 reason = f"<{shape.tag}> shapes are not supported"
@@ -119,7 +125,10 @@ def _attributes(shape: Element) -> dict[str, Any]:
 
 
 def _region(shape: Element) -> Any:
-    common: dict[str, Any] = {"label": shape.get("label"), "attributes": _attributes(shape)}
+    common: dict[str, Any] = {
+        "label": shape.get("label"),
+        "attributes": _attributes(shape),
+    }
     if shape.tag == "box":
         xtl, ytl = float(shape.get("xtl", "")), float(shape.get("ytl", ""))
         xbr, ybr = float(shape.get("xbr", "")), float(shape.get("ybr", ""))

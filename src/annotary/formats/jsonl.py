@@ -189,7 +189,9 @@ def _read_header(source: Path) -> dict[str, Any] | None:
     try:
         data = json.loads(first) if first.strip() else None
     except json.JSONDecodeError as exc:
-        raise FormatError(f"{source}:1: not JSON ({exc.msg})", path=str(source)) from None
+        raise FormatError(
+            f"{source}:1: not JSON ({exc.msg})", path=str(source)
+        ) from None
     if isinstance(data, dict) and data.get("annotary") == "project":
         return {k: v for k, v in data.items() if k not in ("annotary", "format")}
     return None

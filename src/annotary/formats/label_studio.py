@@ -115,9 +115,13 @@ def load_label_studio(
             if tool and tool not in tools:
                 tools.append(tool)
             for name in (result.get("value") or {}).get(str(result.get("type")), []):
-                if isinstance(name, str) and tool != "transcript" and name not in labels:
+                if (
+                    isinstance(name, str)
+                    and tool != "transcript"
+                    and name not in labels
+                ):
                     labels.append(name)
-    schema = LabelSchema(labels=[Label(name=n) for n in labels], tools=tools)  # type: ignore[arg-type]
+    schema = LabelSchema(labels=[Label(name=n) for n in labels], tools=tools)
     root = path.parent / str(options.get("root", ""))
     rejections: list[Rejection] = []
     return LoadResult(schema, _drafts(tasks, root, rejections), rejections)
@@ -129,12 +133,17 @@ def _results(task: Entry) -> Iterator[Entry]:
             yield from entry.get("result") or []
 
 
-def _drafts(tasks: list[Entry], root: Path, rejections: list[Rejection]) -> Iterator[ItemDraft]:
+def _drafts(
+    tasks: list[Entry], root: Path, rejections: list[Rejection]
+) -> Iterator[ItemDraft]:
     for task in tasks:
         where = f"task {task.get('id')}"
         data = task.get("data") or {}
-        draft = ItemDraft(source=where, external_id=str(task.get("id")),
-                          meta={"label_studio_id": task.get("id")})
+        draft = ItemDraft(
+            source=where,
+            external_id=str(task.get("id")),
+            meta={"label_studio_id": task.get("id")},
+        )
         text = data.get("text")
         image = next((data[k] for k in ("image", "img") if data.get(k)), None)
         if isinstance(text, str):
@@ -147,7 +156,9 @@ def _drafts(tasks: list[Entry], root: Path, rejections: list[Rejection]) -> Iter
             draft.file_path = str(found)
             draft.meta["file_name"] = found.name
         else:
-            rejections.append(Rejection(source=where, reason="no 'text' or 'image' in data"))
+            rejections.append(
+                Rejection(source=where, reason="no 'text' or 'image' in data")
+            )
             continue
         draft.annotations = list(_annotations(task, text, where, rejections))
         yield draft
@@ -156,11 +167,13 @@ def _drafts(tasks: list[Entry], root: Path, rejections: list[Rejection]) -> Iter
 def _image(url: str, root: Path, where: str) -> Path | Rejection:
     parsed = urlparse(url)
     if parsed.scheme and parsed.scheme not in ("file",):
-        return Rejection(source=where, reason=f"image {url!r} is a URL; it is not fetched")
+        return Rejection(
+            source=where, reason=f"image {url!r} is a URL; it is not fetched"
+        )
     query = parse_qs(parsed.query).get("d")
     relative = unquote(query[0]) if query else unquote(parsed.path)
     if relative.startswith("/data/"):
-        relative = relative[len("/data/"):]
+        relative = relative[len("/data/") :]
     names = [relative, PurePosixPath(relative).name]
     return find_file(root, [n for n in names if n], where)
 
@@ -168,7 +181,10 @@ def _image(url: str, root: Path, where: str) -> Path | Rejection:
 def _annotations(
     task: Entry, text: str | None, where: str, rejections: list[Rejection]
 ) -> Iterator[Annotation]:
-    for key, origin in (("annotations", Origin.imported), ("predictions", Origin.model)):
+    for key, origin in (
+        ("annotations", Origin.imported),
+        ("predictions", Origin.model),
+    ):
         for entry in task.get(key) or []:
             if entry.get("was_cancelled"):
                 continue
@@ -198,7 +214,9 @@ def _checked_region(
         rejections.append(Rejection(source=where, reason=reason))
         return None
     if region is None:
-        reason = f"result {result.get('id')}: type {result.get('type')!r} is not supported"
+        reason = (
+            f"result {result.get('id')}: type {result.get('type')!r} is not supported"
+        )
         rejections.append(Rejection(source=where, reason=reason))
     return region
 
@@ -217,8 +235,12 @@ def _region(result: Entry, text: str | None) -> Any:
     if kind in ("rectanglelabels", "polygonlabels", "keypointlabels", "labels"):
         common["label"] = names[0] if names else None
     if kind == "relation":
-        return Relation(source=str(result["from_id"]), target=str(result["to_id"]),
-                        label=(result.get("labels") or [None])[0], **common)
+        return Relation(
+            source=str(result["from_id"]),
+            target=str(result["to_id"]),
+            label=(result.get("labels") or [None])[0],
+            **common,
+        )
     if kind == "choices":
         return ClassRegion(labels=list(names), **common)
     if kind == "textarea":

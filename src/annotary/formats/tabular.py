@@ -43,8 +43,16 @@ from annotary.formats.naming import image_name
 
 logger = logging.getLogger("annotary.formats")
 
-COLUMNS = ("id", "external_id", "file_name", "text", "split", "status", "labels",
-           "regions")
+COLUMNS = (
+    "id",
+    "external_id",
+    "file_name",
+    "text",
+    "split",
+    "status",
+    "labels",
+    "regions",
+)
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
 _REGIONS = TypeAdapter(list[Region])
 _BATCH = 4096
@@ -170,9 +178,11 @@ def load_csv(path: Path, *, options: dict[str, Any] | None = None) -> LoadResult
     def rows() -> Iterator[tuple[str, dict[str, Any]]]:
         with source.open(encoding="utf-8", newline="") as handle:
             reader = csv.DictReader(handle)
-            _check_columns(source, reader.fieldnames or [])
+            _check_columns(source, list(reader.fieldnames or []))
             for number, raw in enumerate(reader, start=2):
-                row = {k: unescape_cell(v or "") for k, v in raw.items() if k}
+                row: dict[str, Any] = {
+                    k: unescape_cell(v or "") for k, v in raw.items() if k
+                }
                 row["labels"] = [n for n in row.get("labels", "").split("|") if n]
                 yield f"{source.name}:{number}", row
 
@@ -208,9 +218,7 @@ def _check_columns(source: Path, names: list[str]) -> None:
         raise FormatError(f"{source}: missing column(s) {', '.join(missing)}")
 
 
-def _load_rows(
-    source: Path, rows: Iterator[tuple[str, dict[str, Any]]]
-) -> LoadResult:
+def _load_rows(source: Path, rows: Iterator[tuple[str, dict[str, Any]]]) -> LoadResult:
     rejections: list[Rejection] = []
     return LoadResult(None, _row_drafts(rows, rejections), rejections)
 
@@ -241,8 +249,12 @@ def _row_drafts(
         )
 
 
-CSV_FORMAT = FormatSpec("csv.v1", frozenset({"image", "text", "audio", "video",
-                                             "pointcloud"}), dump_csv, load_csv)
+CSV_FORMAT = FormatSpec(
+    "csv.v1",
+    frozenset({"image", "text", "audio", "video", "pointcloud"}),
+    dump_csv,
+    load_csv,
+)
 PARQUET_FORMAT = FormatSpec(
     "parquet.v1",
     frozenset({"image", "text", "audio", "video", "pointcloud"}),

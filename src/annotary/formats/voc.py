@@ -74,13 +74,13 @@ def dump_voc(ctx: ExportContext) -> ExportReport:
     taken: set[str] = set()
     logger.info("voc export of %s started", ctx.project.name)
 
-    for item, annotations in ctx.records:
+    for item, item_annotations in ctx.records:
         name = image_name(item)
         stem = PurePosixPath(name).stem
         if stem in taken:
             name, stem = f"{item.id}_{name}", f"{item.id}_{stem}"
         taken.add(stem)
-        if _write_item(ctx, item, annotations, name, stem, report):
+        if _write_item(ctx, item, item_annotations, name, stem, report):
             splits[safe_split(item.split)].append(stem)
 
     for split, stems in sorted(splits.items()):
@@ -127,7 +127,9 @@ def _write_item(
     return True
 
 
-def _copy_image(ctx: ExportContext, item: Item, name: str, report: ExportReport) -> None:
+def _copy_image(
+    ctx: ExportContext, item: Item, name: str, report: ExportReport
+) -> None:
     if not ctx.options.get("copy_media", True):
         return
     source = ctx.media_path(item)
@@ -220,7 +222,7 @@ def load_voc(path: Path, *, options: dict[str, Any] | None = None) -> LoadResult
 
 
 def _splits(root: Path) -> dict[str, str]:
-    found = {}
+    found: dict[str, str] = {}
     main = root / "ImageSets" / "Main"
     for split in ("train", "val", "test", "trainval"):
         listing = main / f"{split}.txt"
@@ -238,7 +240,9 @@ def _parse(file: Path, labels: list[str]) -> tuple[str, list[BBox]]:
     boxes = []
     for number, element in enumerate(tree.iter("object"), start=1):
         label = (element.findtext("name") or "").strip()
-        corners = [element.findtext(f"bndbox/{t}") for t in ("xmin", "ymin", "xmax", "ymax")]
+        corners = [
+            element.findtext(f"bndbox/{t}") for t in ("xmin", "ymin", "xmax", "ymax")
+        ]
         if not label or None in corners:
             raise FormatError(f"{file.name}: object {number} lacks a name or bndbox")
         box = from_voc_corners(*(round(float(c or 0)) for c in corners))

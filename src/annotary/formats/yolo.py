@@ -73,10 +73,10 @@ def dump_yolo(ctx: ExportContext) -> ExportReport:
     writer = _LineWriter(schema, task, report)
     stems: dict[str, set[str]] = defaultdict(set)
     logger.info("yolo %s export of %s started", task, ctx.project.name)
-    for item, annotations in ctx.records:
+    for item, item_annotations in ctx.records:
         split = safe_split(item.split)
         name = _unique(item, stems[split])
-        _write_item(ctx, item, annotations, split, name, writer)
+        _write_item(ctx, item, item_annotations, split, name, writer)
 
     data_yaml = _data_yaml(schema, task, sorted(stems), report)
     (ctx.out / "data.yaml").write_text(data_yaml, encoding="utf-8")
@@ -145,7 +145,7 @@ def _data_yaml(
     data["names"] = dict(enumerate(schema.names))
     if task == "pose":
         data["kpt_shape"] = [_keypoint_count(schema), 3]
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    return str(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
 
 
 def _keypoint_count(schema: LabelSchema) -> int:
@@ -234,9 +234,7 @@ class _LineWriter:
         ]
 
     def _segment(self, cls: int, region: Any, width: float, height: float) -> str:
-        points = (
-            rotated_corners(region) if isinstance(region, BBox) else region.points
-        )
+        points = rotated_corners(region) if isinstance(region, BBox) else region.points
         if isinstance(region, Polygon) and region.holes:
             self.report.leave_out("polygon holes in YOLO")
         flat: list[float] = []
@@ -317,7 +315,7 @@ def load_yolo(path: Path, *, options: dict[str, Any] | None = None) -> LoadResul
     tools = ["bbox", "polygon"] + (["keypoints"] if kpt_shape else [])
     schema = LabelSchema(
         labels=[Label(name=n) for n in names],
-        tools=tools,  # type: ignore[arg-type]
+        tools=tools,
     )
     rejections: list[Rejection] = []
     drafts = _yolo_drafts(root, data, names, kpt_shape, rejections)
@@ -330,7 +328,9 @@ def _read_yaml(yaml_path: Path) -> dict[str, Any]:
     except FileNotFoundError:
         raise FormatError(f"{yaml_path}: no such file", path=str(yaml_path)) from None
     except yaml.YAMLError as exc:
-        raise FormatError(f"{yaml_path}: not YAML ({exc})", path=str(yaml_path)) from None
+        raise FormatError(
+            f"{yaml_path}: not YAML ({exc})", path=str(yaml_path)
+        ) from None
     if not isinstance(data, dict):
         raise FormatError(f"{yaml_path}: data.yaml must be a mapping")
     return data
@@ -363,7 +363,9 @@ def _yolo_drafts(
         try:
             images = resolve_inside(root, folder)
         except FormatError as exc:
-            rejections.append(Rejection(source=f"data.yaml: {split}", reason=exc.message))
+            rejections.append(
+                Rejection(source=f"data.yaml: {split}", reason=exc.message)
+            )
             continue
         labels = _labels_folder(images)
         for image in sorted(p for p in images.glob("*") if _is_image(p, root)):
@@ -445,9 +447,7 @@ def _parse(
     raise ValueError(f"{len(values)} numbers after the class fit no YOLO task")
 
 
-def _denormalise_box(
-    label: str, values: list[float], width: int, height: int
-) -> BBox:
+def _denormalise_box(label: str, values: list[float], width: int, height: int) -> BBox:
     cx, cy, w, h = values[:4]
     return BBox(
         label=label,
