@@ -139,5 +139,6 @@ def test_bad_xml_is_rejected(tmp_path: Path, xml: str, reason: str | None) -> No
 
 
 def test_file_target_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "x.xml").write_text("")
     with pytest.raises(FormatError, match="needs a folder"):
         dump_voc(context(make_project(), [], tmp_path / "x.xml"))

@@ -167,5 +167,6 @@ def test_yaml_without_names_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "data.yaml").write_text("train: images/train\n")
     with pytest.raises(FormatError, match="no 'names'"):
         load_yolo(tmp_path)
+    (tmp_path / "x.txt").write_text("")
     with pytest.raises(FormatError, match="needs a folder"):
         dump_yolo(context(make_project(), [], tmp_path / "x.txt"))

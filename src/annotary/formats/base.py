@@ -103,16 +103,28 @@ class FormatSpec:
         return self.loader(path, options=options)
 
 
+def is_file_target(out: Path, default_name: str) -> bool:
+    """Whether ``out`` names the file to write rather than a folder.
+
+    It does when it is an existing file, or when it does not exist as a folder
+    and ends with the suffix of the format's default file (``.json``, ...).
+    """
+    if out.is_file():
+        return True
+    suffix = Path(default_name).suffix.lower()
+    return not out.is_dir() and bool(suffix) and out.suffix.lower() == suffix
+
+
 def output_file(out: Path, default_name: str) -> Path:
-    """The file to write: ``out`` itself when it has a suffix, else inside it."""
-    target = out if out.suffix else out / default_name
+    """The file to write: ``out`` itself when it names a file, else inside it."""
+    target = out if is_file_target(out, default_name) else out / default_name
     target.parent.mkdir(parents=True, exist_ok=True)
     return target
 
 
 def relative_name(path: Path, out: Path) -> str:
     """A written file's name relative to the export's folder, POSIX style."""
-    root = out.parent if out.suffix else out
+    root = out if out.is_dir() else out.parent
     return path.relative_to(root).as_posix()
 
 

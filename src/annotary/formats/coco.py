@@ -18,6 +18,7 @@ import tempfile
 import warnings
 from collections import defaultdict
 from collections.abc import Iterator
+from math import isfinite
 from pathlib import Path
 from typing import IO, Any
 
@@ -44,6 +45,7 @@ from annotary.formats.base import (
     ExportReport,
     FormatSpec,
     LoadResult,
+    is_file_target,
     output_file,
     relative_name,
 )
@@ -74,7 +76,7 @@ def dump_coco(ctx: ExportContext) -> ExportReport:
     """
     report = ExportReport(format=NAME)
     target = output_file(ctx.out, FILE_NAME)
-    copy_media = ctx.options.get("copy_media", not ctx.out.suffix)
+    copy_media = ctx.options.get("copy_media", not is_file_target(ctx.out, FILE_NAME))
     writer = _CocoWriter(ctx.project.label_schema, report)
     logger.info("coco export of %s to %s started", ctx.project.name, target)
 
@@ -98,6 +100,7 @@ def dump_coco(ctx: ExportContext) -> ExportReport:
         shutil.copyfileobj(spill, handle)
         handle.write("]}\n")
 
+    report.regions = writer.count
     report.files.insert(0, relative_name(target, ctx.out))
     logger.info("coco export wrote %s images, %s objects", report.items, writer.count)
     return report
@@ -144,26 +147,44 @@ class _CocoWriter:
         self._first_image = True
 
     def image(self, handle: IO[str], item: Item, name: str) -> None:
-        if item.width is None or item.height is None:
+        width, height = item.width, item.height
+        if width is None or height is None:
             self.report.warnings.append(f"item {item.id}: no upright image size")
-        entry = {
-            "id": item.id,
-            "file_name": name,
-            "width": item.width,
-            "height": item.height,
-        }
+        entry = {"id": item.id, "file_name": name, "width": width, "height": height}
         handle.write(("" if self._first_image else ",\n") + json.dumps(entry))
         self._first_image = False
 
     def annotations(self, spill: IO[str], item: Item, annotation: Annotation) -> None:
+        parts = []
         for region in annotation.regions:
-            entry = self._entry(item, region)
-            if entry is None:
-                continue
-            self.count += 1
-            entry["id"] = self.count
-            self.report.regions += 1
-            spill.write(("" if self.count == 1 else ",\n") + json.dumps(entry))
+            text = self._plain_box(item.id, region)
+            if text is None:
+                entry = self._entry(item, region)
+                if entry is None:
+                    continue
+                self.count += 1
+                entry["id"] = self.count
+                text = json.dumps(entry)
+            parts.append(text)
+        if parts:
+            lead = "" if self.count == len(parts) else ",\n"
+            spill.write(lead + ",\n".join(parts))
+
+    def _plain_box(self, image_id: int, region: Any) -> str | None:
+        # The common case (an upright box, nothing else) is formatted directly;
+        # it gives exactly what json.dumps gives for the same entry.
+        if type(region) is not BBox or region.rotation or region.attributes:
+            return None
+        category = self.ids.get(region.label or "")
+        x, y, w, h = region.x, region.y, region.w, region.h
+        if category is None or region.score is not None or not isfinite(x + y + w + h):
+            return None
+        self.count += 1
+        return (
+            f'{{"image_id": {image_id}, "category_id": {category}, '
+            f'"bbox": [{x!r}, {y!r}, {w!r}, {h!r}], "area": {w * h!r}, '
+            f'"iscrowd": 0, "id": {self.count}}}'
+        )
 
     def _entry(self, item: Item, region: Any) -> Entry | None:
         if not isinstance(region, BBox | Polygon | Mask | Keypoints):

@@ -25,6 +25,7 @@ from annotary.formats.base import (
     ExportReport,
     FormatSpec,
     LoadResult,
+    is_file_target,
     output_file,
     relative_name,
 )
@@ -65,7 +66,7 @@ def dump_jsonl(ctx: ExportContext) -> ExportReport:
     """
     report = ExportReport(format=NAME)
     target = output_file(ctx.out, FILE_NAME)
-    copy_media = not ctx.out.suffix
+    copy_media = not is_file_target(ctx.out, FILE_NAME)
     logger.info("jsonl export of %s to %s started", ctx.project.name, target)
 
     with target.open("w", encoding="utf-8", newline="\n") as handle:

@@ -67,7 +67,7 @@ def dump_voc(ctx: ExportContext) -> ExportReport:
     Raises:
         FormatError: ``ctx.out`` is a file.
     """
-    if ctx.out.suffix:
+    if ctx.out.is_file():
         raise FormatError(f"{ctx.out}: a VOC export needs a folder", path=str(ctx.out))
     report = ExportReport(format=NAME)
     splits: dict[str, list[str]] = defaultdict(list)

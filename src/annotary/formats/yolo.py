@@ -62,7 +62,7 @@ def dump_yolo(ctx: ExportContext) -> ExportReport:
         >>> dump_yolo(ExportContext(project, records, Path("ds"))).files[:2]
         ['data.yaml', 'labels/train/a.txt']
     """
-    if ctx.out.suffix:
+    if ctx.out.is_file():
         raise FormatError(f"{ctx.out}: a YOLO export needs a folder", path=str(ctx.out))
     schema = ctx.project.label_schema
     task = str(ctx.options.get("task") or default_task(schema))
