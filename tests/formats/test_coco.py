@@ -284,3 +284,42 @@ def test_property_round_trip(tmp_path_factory, boxes: list) -> None:
     dump_coco(context(make_project(), again, tmp / "b", lambda i: Path(i.media.path)))
     first = (tmp / "a" / "annotations.json").read_text()
     assert (tmp / "b" / "annotations.json").read_text() == first
+
+
+def test_plain_box_fast_path_matches_json(tmp_path: Path) -> None:
+    plain = BBox(label="cat", x=1.5, y=2, w=3.25, h=1e-7)
+    scored = plain.model_copy(update={"score": 0.25})
+    records = [(image_item(1), [annotation(1, [plain, scored])])]
+    dump_coco(context(make_project(), records, tmp_path / "x.json"))
+    text = (tmp_path / "x.json").read_text()
+    fast, slow = json.loads(text)["annotations"]
+    slow.pop("score")
+    assert fast == {**slow, "id": 1}
+    expected = {"image_id": 1, "category_id": 1, "bbox": [1.5, 2.0, 3.25, 1e-07]}
+    assert json.dumps({**fast, **expected}) in text
+
+
+def test_per_split_files(tmp_path: Path) -> None:
+    records = [
+        (
+            image_item(1, split="train"),
+            [annotation(1, [BBox(label="cat", x=0, y=0, w=1, h=1)])],
+        ),
+        (image_item(2, split="val"), []),
+        (image_item(3, split=None), []),
+    ]
+    report = dump_coco(context(make_project(), records, tmp_path, per_split=True))
+    assert report.files == [
+        "annotations_train.json",
+        "annotations_val.json",
+    ]
+    train = _quiet_coco(tmp_path / "annotations_train.json")
+    assert sorted(train.getImgIds()) == [1, 3]
+    assert len(train.getAnnIds()) == 1
+    assert _quiet_coco(tmp_path / "annotations_val.json").getImgIds() == [2]
+
+
+def test_empty_export_is_valid(tmp_path: Path) -> None:
+    dump_coco(context(make_project(), [], tmp_path))
+    data = json.loads((tmp_path / "annotations.json").read_text())
+    assert (data["images"], data["annotations"]) == ([], [])

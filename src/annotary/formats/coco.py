@@ -11,6 +11,7 @@ file while annotations spill to a temporary file appended at the end.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import shutil
@@ -49,7 +50,7 @@ from annotary.formats.base import (
     output_file,
     relative_name,
 )
-from annotary.formats.naming import unique_name
+from annotary.formats.naming import safe_split, unique_name
 from annotary.formats.paths import copy_file, find_file
 
 logger = logging.getLogger("annotary.formats")
@@ -65,7 +66,8 @@ def dump_coco(ctx: ExportContext) -> ExportReport:
     Args:
         ctx: The export context. ``ctx.out`` is a folder (``annotations.json``
             and ``images/`` inside) or a ``.json`` file (no images copied).
-            Option ``copy_media`` (default True for a folder).
+            Options: ``copy_media`` (default True for a folder);
+            ``per_split`` writes ``annotations_<split>.json`` per item split.
 
     Returns:
         The export report; regions COCO cannot hold are counted in ``left_out``.
@@ -77,33 +79,64 @@ def dump_coco(ctx: ExportContext) -> ExportReport:
     report = ExportReport(format=NAME)
     target = output_file(ctx.out, FILE_NAME)
     copy_media = ctx.options.get("copy_media", not is_file_target(ctx.out, FILE_NAME))
-    writer = _CocoWriter(ctx.project.label_schema, report)
+    per_split = bool(ctx.options.get("per_split", False))
     logger.info("coco export of %s to %s started", ctx.project.name, target)
 
-    with (
-        target.open("w", encoding="utf-8") as handle,
-        tempfile.TemporaryFile("w+", encoding="utf-8", dir=target.parent) as spill,
-    ):
-        handle.write(_head(ctx))
+    with contextlib.ExitStack() as stack:
+        files: dict[str, _CocoFile] = {}
         taken: set[str] = set()
         for item, annotations in ctx.records:
+            key = safe_split(item.split) if per_split else ""
+            if key not in files:
+                path = target.with_name(f"{target.stem}_{key}.json") if key else target
+                files[key] = stack.enter_context(_CocoFile(path, ctx, report))
             name = unique_name(item, taken)
-            writer.image(handle, item, name)
-            for annotation in annotations:
-                writer.annotations(spill, item, annotation)
+            files[key].add(item, annotations, name)
             report.items += 1
             report.annotations += len(annotations)
             if copy_media:
                 _copy_image(ctx, item, target.parent / "images" / name, report)
-        handle.write('],\n"annotations": [\n')
-        spill.seek(0)
-        shutil.copyfileobj(spill, handle)
-        handle.write("]}\n")
+        if not files:
+            files[""] = stack.enter_context(_CocoFile(target, ctx, report))
 
-    report.regions = writer.count
-    report.files.insert(0, relative_name(target, ctx.out))
-    logger.info("coco export wrote %s images, %s objects", report.items, writer.count)
+    report.regions = sum(f.writer.count for f in files.values())
+    written = [relative_name(f.path, ctx.out) for _, f in sorted(files.items())]
+    report.files[:0] = written
+    logger.info("coco export wrote %s images, %s objects", report.items, report.regions)
     return report
+
+
+class _CocoFile:
+    """One COCO JSON file being written: images inline, annotations spilled."""
+
+    def __init__(self, path: Path, ctx: ExportContext, report: ExportReport) -> None:
+        self.path = path
+        self.writer = _CocoWriter(ctx.project.label_schema, report)
+        # Both stay open across many records and are closed in __exit__.
+        self.handle = path.open("w", encoding="utf-8")
+        self.spill = tempfile.TemporaryFile(  # noqa: SIM115
+            "w+", encoding="utf-8", dir=path.parent
+        )
+        self.handle.write(_head(ctx))
+
+    def add(self, item: Item, annotations: list[Annotation], name: str) -> None:
+        self.writer.image(self.handle, item, name)
+        for annotation in annotations:
+            self.writer.annotations(self.spill, item, annotation)
+
+    def __enter__(self) -> _CocoFile:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        try:
+            if exc_info[0] is None:
+                self.handle.write('],\n"annotations": [\n')
+                self.spill.seek(0)
+                shutil.copyfileobj(self.spill, self.handle)
+                self.handle.write("]}\n")
+        finally:
+            self.spill.close()
+            self.handle.close()
 
 
 def _head(ctx: ExportContext) -> str:

@@ -28,7 +28,7 @@ from annotary.core import (
     Polygon,
     Rejection,
 )
-from annotary.core.geometry import clip_box, rotated_corners
+from annotary.core.geometry import rotated_corners
 from annotary.core.models import Item
 from annotary.core.schema import LabelSchema
 from annotary.errors import FormatError
@@ -78,6 +78,7 @@ def dump_yolo(ctx: ExportContext) -> ExportReport:
         name = _unique(item, stems[split])
         _write_item(ctx, item, item_annotations, split, name, writer)
 
+    report.regions = writer.count
     data_yaml = _data_yaml(schema, task, sorted(stems), report)
     (ctx.out / "data.yaml").write_text(data_yaml, encoding="utf-8")
     report.files.insert(0, "data.yaml")
@@ -120,7 +121,9 @@ def _write_item(
 
     lines = [line for a in annotations for line in writer.lines(item, a)]
     label = ctx.out / "labels" / split / f"{PurePosixPath(name).stem}.txt"
-    label.parent.mkdir(parents=True, exist_ok=True)
+    if label.parent not in writer.folders:
+        label.parent.mkdir(parents=True, exist_ok=True)
+        writer.folders.add(label.parent)
     label.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
     report.files.append(label.relative_to(ctx.out).as_posix())
     report.items += 1
@@ -164,6 +167,8 @@ class _LineWriter:
         self.task = task
         self.keypoints = _keypoint_count(schema)
         self.report = report
+        self.count = 0
+        self.folders: set[Path] = set()
 
     def lines(self, item: Item, annotation: Annotation) -> list[str]:
         width, height = float(item.width or 0), float(item.height or 0)
@@ -176,7 +181,7 @@ class _LineWriter:
             line = self._line(item, region, width, height, pairs)
             if line is not None:
                 lines.append(line)
-                self.report.regions += 1
+        self.count += len(lines)
         return lines
 
     def _line(
@@ -216,21 +221,25 @@ class _LineWriter:
         return cls
 
     def _box(self, box: BBox, width: float, height: float) -> list[float] | None:
+        x, y, w, h = box.x, box.y, box.w, box.h
         if box.rotation % 360:
             self.report.leave_out("box rotation in YOLO (enclosing box written)")
             xs, ys = zip(*rotated_corners(box), strict=True)
-            box = BBox(x=min(xs), y=min(ys), w=max(xs) - min(xs), h=max(ys) - min(ys))
-        fitted, clipped = clip_box(box, width, height)
-        if fitted.w <= 0 or fitted.h <= 0:
+            x, y, w, h = min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys)
+        # The same clipping as core.geometry.clip_box, on plain floats: this
+        # runs once per box of the export.
+        x0, y0 = max(0.0, x), max(0.0, y)
+        x1, y1 = min(width, x + w), min(height, y + h)
+        if x1 <= x0 or y1 <= y0:
             self.report.leave_out("boxes entirely outside the image")
             return None
-        if clipped:
+        if (x0, y0, x1, y1) != (x, y, x + w, y + h):
             self.report.leave_out("box parts outside the image (clipped)")
         return [
-            (fitted.x + fitted.w / 2) / width,
-            (fitted.y + fitted.h / 2) / height,
-            fitted.w / width,
-            fitted.h / height,
+            (x0 + x1) / 2 / width,
+            (y0 + y1) / 2 / height,
+            (x1 - x0) / width,
+            (y1 - y0) / height,
         ]
 
     def _segment(self, cls: int, region: Any, width: float, height: float) -> str:
