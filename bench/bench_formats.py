@@ -79,7 +79,9 @@ def main() -> None:
     boxes = int(sys.argv[2]) if len(sys.argv) > 2 else 10
     print(f"{images:,} images x {boxes} boxes = {images * boxes:,} boxes", flush=True)
     results = {}
-    with tempfile.TemporaryDirectory() as out:
+    # Written under the working folder: /tmp can be far slower to create
+    # files in, which would measure the disk rather than the format.
+    with tempfile.TemporaryDirectory(prefix=".bench_formats_", dir=".") as out:
         for name in ("generate only", "coco.v1", "yolo.v1", "jsonl.v1"):
             queue: multiprocessing.Queue = multiprocessing.Queue()
             process = multiprocessing.Process(

@@ -4,6 +4,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from tests.formats.conftest import (
     MediaFolder,
     annotation,
@@ -170,3 +172,34 @@ def test_yaml_without_names_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "x.txt").write_text("")
     with pytest.raises(FormatError, match="needs a folder"):
         dump_yolo(context(make_project(), [], tmp_path / "x.txt"))
+
+
+_box = st.builds(
+    BBox,
+    label=st.sampled_from(["cat", "dog"]),
+    x=st.floats(-20, 120, allow_nan=False),
+    y=st.floats(-20, 70, allow_nan=False),
+    w=st.floats(0, 80, allow_nan=False),
+    h=st.floats(0, 80, allow_nan=False),
+)
+
+
+@settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(boxes=st.lists(st.lists(_box, max_size=3), min_size=1, max_size=3))
+def test_property_round_trip(tmp_path_factory, boxes: list) -> None:
+    tmp = tmp_path_factory.mktemp("yolo")
+    store = MediaFolder(tmp / "store")
+    records = [
+        (store.add(image_item(n, 100, 50)), [annotation(n, regions)])
+        for n, regions in enumerate(boxes, start=1)
+    ]
+    dump_yolo(context(make_project(), records, tmp / "a", store.path))
+    again = ingest(load_yolo(tmp / "a").drafts)
+    dump_yolo(context(make_project(), again, tmp / "b", lambda i: Path(i.media.path)))
+    for n in range(1, len(boxes) + 1):
+        name = f"labels/train/img{n}.txt"
+        assert (tmp / "b" / name).read_text() == (tmp / "a" / name).read_text()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import PurePosixPath
 
 from annotary.core import Item
 
@@ -19,7 +18,7 @@ def image_name(item: Item) -> str:
     )
     for candidate in candidates:
         if isinstance(candidate, str) and candidate.strip():
-            name = PurePosixPath(candidate.replace("\\", "/")).name
+            name = candidate.replace("\\", "/").rsplit("/", 1)[-1]
             name = _UNSAFE.sub("_", name).strip(" .")
             if name:
                 return name

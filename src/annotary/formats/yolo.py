@@ -11,9 +11,10 @@ outside the image are clipped and counted in the report.
 from __future__ import annotations
 
 import logging
+import os
 from collections import defaultdict
 from collections.abc import Iterator
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -75,8 +76,8 @@ def dump_yolo(ctx: ExportContext) -> ExportReport:
     logger.info("yolo %s export of %s started", task, ctx.project.name)
     for item, item_annotations in ctx.records:
         split = safe_split(item.split)
-        name = _unique(item, stems[split])
-        _write_item(ctx, item, item_annotations, split, name, writer)
+        names = _unique(item, stems[split])
+        _write_item(ctx, item, item_annotations, split, names, writer)
 
     report.regions = writer.count
     data_yaml = _data_yaml(schema, task, sorted(stems), report)
@@ -95,14 +96,13 @@ def default_task(schema: LabelSchema) -> str:
     return "detect"
 
 
-def _unique(item: Item, taken: set[str]) -> str:
+def _unique(item: Item, taken: set[str]) -> tuple[str, str]:
     name = image_name(item)
-    stem = PurePosixPath(name).stem
+    stem = os.path.splitext(name)[0]
     if stem in taken:
-        name = f"{item.id}_{name}"
-        stem = PurePosixPath(name).stem
+        name, stem = f"{item.id}_{name}", f"{item.id}_{stem}"
     taken.add(stem)
-    return name
+    return name, stem
 
 
 def _write_item(
@@ -110,22 +110,24 @@ def _write_item(
     item: Item,
     annotations: list[Annotation],
     split: str,
-    name: str,
+    names: tuple[str, str],
     writer: _LineWriter,
 ) -> None:
     report = writer.report
+    name, stem = names
     if not item.width or not item.height:
         report.warnings.append(f"item {item.id}: no upright size, no label file")
         report.leave_out("items without an upright size")
         return
 
     lines = [line for a in annotations for line in writer.lines(item, a)]
-    label = ctx.out / "labels" / split / f"{PurePosixPath(name).stem}.txt"
-    if label.parent not in writer.folders:
-        label.parent.mkdir(parents=True, exist_ok=True)
-        writer.folders.add(label.parent)
-    label.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
-    report.files.append(label.relative_to(ctx.out).as_posix())
+    relative = f"labels/{split}/{stem}.txt"
+    if split not in writer.folders:
+        (ctx.out / "labels" / split).mkdir(parents=True, exist_ok=True)
+        writer.folders.add(split)
+    with open(os.path.join(ctx.out, relative), "w", encoding="utf-8") as handle:
+        handle.write("".join(f"{line}\n" for line in lines))
+    report.files.append(relative)
     report.items += 1
     report.annotations += len(annotations)
 
@@ -168,7 +170,7 @@ class _LineWriter:
         self.keypoints = _keypoint_count(schema)
         self.report = report
         self.count = 0
-        self.folders: set[Path] = set()
+        self.folders: set[str] = set()
 
     def lines(self, item: Item, annotation: Annotation) -> list[str]:
         width, height = float(item.width or 0), float(item.height or 0)
@@ -206,7 +208,9 @@ class _LineWriter:
             return self._segment(cls, region, width, height)
         if self.task == "detect" and isinstance(region, BBox):
             box = self._box(region, width, height)
-            return None if box is None else f"{cls} {_fmt(box)}"
+            if box is None:
+                return None
+            return f"{cls} {box[0]:.6f} {box[1]:.6f} {box[2]:.6f} {box[3]:.6f}"
         self.report.leave_out(f"{region.type} regions in YOLO {self.task}")
         return None
 
@@ -226,21 +230,31 @@ class _LineWriter:
             self.report.leave_out("box rotation in YOLO (enclosing box written)")
             xs, ys = zip(*rotated_corners(box), strict=True)
             x, y, w, h = min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys)
-        # The same clipping as core.geometry.clip_box, on plain floats: this
-        # runs once per box of the export.
-        x0, y0 = max(0.0, x), max(0.0, y)
-        x1, y1 = min(width, x + w), min(height, y + h)
-        if x1 <= x0 or y1 <= y0:
+        # Clipping as core.geometry.clip_box, on plain floats (it runs once per
+        # box), except that an overshoot within the format's precision (one
+        # unit of the sixth decimal) is kept: a box read back from six-decimal
+        # centre and size can poke out that far, and cutting it would change
+        # the file on every round trip.
+        tol_x, tol_y = width * 1e-6, height * 1e-6
+        x0 = x if x > -tol_x else 0.0
+        y0 = y if y > -tol_y else 0.0
+        x1 = x + w if x + w < width + tol_x else width
+        y1 = y + h if y + h < height + tol_y else height
+        if x1 <= max(x0, 0.0) or y1 <= max(y0, 0.0) or x0 >= width or y0 >= height:
             self.report.leave_out("boxes entirely outside the image")
             return None
-        if (x0, y0, x1, y1) != (x, y, x + w, y + h):
-            self.report.leave_out("box parts outside the image (clipped)")
-        return [
+        normalised = [
             (x0 + x1) / 2 / width,
             (y0 + y1) / 2 / height,
             (x1 - x0) / width,
             (y1 - y0) / height,
         ]
+        if round(normalised[2], 6) == 0 or round(normalised[3], 6) == 0:
+            self.report.leave_out("boxes thinner than six decimals can hold")
+            return None
+        if (x0, y0, x1, y1) != (x, y, x + w, y + h):
+            self.report.leave_out("box parts outside the image (clipped)")
+        return normalised
 
     def _segment(self, cls: int, region: Any, width: float, height: float) -> str:
         points = rotated_corners(region) if isinstance(region, BBox) else region.points
