@@ -38,9 +38,11 @@ BUILT_IN = [
     "conll.v1",
     "csv.v1",
     "cvat.v1",
+    "hf.v1",
     "jsonl.v1",
     "label_studio.v1",
     "parquet.v1",
+    "spacy.v1",
     "voc.v1",
     "yolo.v1",
 ]

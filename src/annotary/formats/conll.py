@@ -86,9 +86,31 @@ def _write_item(
     if not tokens:
         report.leave_out("items without tokens")
         return
+    tags = token_tags(item, annotations, tokens, scheme, tokenizer_name, report)
+    text = item.text or ""
+    handle.writelines(
+        f"{text[s:e]} {tag}\n" for (s, e), tag in zip(tokens, tags, strict=True)
+    )
+    handle.write("\n")
+    report.items += 1
+    report.annotations += len(annotations)
+
+
+def token_tags(
+    item: Item,
+    annotations: list[Annotation],
+    tokens: list[tuple[int, int]],
+    scheme: str,
+    tokenizer_name: str,
+    report: ExportReport,
+) -> list[str]:
+    """One IOB2 or BIOES tag per token for an item's spans.
+
+    Misaligned spans are left out and reported; overlapping spans raise
+    :class:`FormatError`.
+    """
     spans = _spans(annotations, report)
     _check_overlaps(item, spans)
-
     tags = ["O"] * len(tokens)
     starts = {start: index for index, (start, _) in enumerate(tokens)}
     ends = {end: index for index, (_, end) in enumerate(tokens)}
@@ -104,14 +126,7 @@ def _write_item(
             continue
         _tag(tags, first, last, str(span.label), scheme)
         report.regions += 1
-
-    text = item.text or ""
-    handle.writelines(
-        f"{text[s:e]} {tag}\n" for (s, e), tag in zip(tokens, tags, strict=True)
-    )
-    handle.write("\n")
-    report.items += 1
-    report.annotations += len(annotations)
+    return tags
 
 
 def _spans(annotations: list[Annotation], report: ExportReport) -> list[Span]:
