@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
 import resource
 import sys
 import tempfile
@@ -79,9 +80,10 @@ def main() -> None:
     boxes = int(sys.argv[2]) if len(sys.argv) > 2 else 10
     print(f"{images:,} images x {boxes} boxes = {images * boxes:,} boxes", flush=True)
     results = {}
-    # Written under the working folder: /tmp can be far slower to create
-    # files in, which would measure the disk rather than the format.
-    with tempfile.TemporaryDirectory(prefix=".bench_formats_", dir=".") as out:
+    # BENCH_TMP picks the folder to write in: a slow temporary disk measures
+    # the disk (YOLO creates one file per image) rather than the format.
+    where = os.environ.get("BENCH_TMP") or None
+    with tempfile.TemporaryDirectory(prefix="bench_formats_", dir=where) as out:
         for name in ("generate only", "coco.v1", "yolo.v1", "jsonl.v1"):
             queue: multiprocessing.Queue = multiprocessing.Queue()
             process = multiprocessing.Process(
