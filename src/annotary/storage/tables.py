@@ -1,7 +1,5 @@
 """The database tables (SQLAlchemy Core). SQLite and PostgreSQL share them."""
 
-from __future__ import annotations
-
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -88,7 +86,9 @@ guidelines = Table(
     "guidelines",
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
-    Column("project_id", Id, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "project_id", Id, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False
+    ),
     Column("version", Integer, nullable=False),
     Column("schema", JSON, nullable=False),
     Column("text", Text, nullable=False, default=""),
@@ -101,7 +101,9 @@ items = Table(
     "items",
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
-    Column("project_id", Id, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "project_id", Id, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False
+    ),
     Column("external_id", String(500), nullable=True),
     Column("content_hash", String(64), nullable=False),
     Column("text", Text, nullable=True),
@@ -116,6 +118,8 @@ items = Table(
     Column("rank", BigInteger, nullable=False, default=0),
     Column("holds", Integer, nullable=False, default=0),
     Column("annotation_count", Integer, nullable=False, default=0),
+    # "|cat|dog|": labels of the item's current annotations, for filtering.
+    Column("labels", Text, nullable=False, default=""),
     _ts("created_at"),
     UniqueConstraint("project_id", "content_hash", name="uq_items_project_hash"),
     Index("ix_items_queue", "project_id", "excluded", "holds", "rank"),
@@ -126,7 +130,9 @@ annotations = Table(
     "annotations",
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
-    Column("project_id", Id, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "project_id", Id, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False
+    ),
     Column("item_id", Id, ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
     Column("user_id", Id, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
     Column("author", String(200), nullable=True),
@@ -149,7 +155,9 @@ assignments = Table(
     "assignments",
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
-    Column("project_id", Id, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "project_id", Id, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False
+    ),
     Column("item_id", Id, ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
     Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     Column("state", String(20), nullable=False),  # active, done, skipped
@@ -165,7 +173,9 @@ gold_answers = Table(
     "gold_answers",
     metadata,
     Column("item_id", Id, ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
-    Column("project_id", Id, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "project_id", Id, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False
+    ),
     Column("regions", JSON, nullable=False),
     _ts("created_at"),
 )
@@ -175,7 +185,9 @@ reviews = Table(
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("annotation_id", Id, ForeignKey("annotations.id", ondelete="CASCADE")),
-    Column("reviewer_id", Id, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    Column(
+        "reviewer_id", Id, ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    ),
     Column("decision", String(20), nullable=False),
     Column("comment", Text, nullable=False, default=""),
     _ts("created_at"),
@@ -185,7 +197,9 @@ flags = Table(
     "flags",
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
-    Column("project_id", Id, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "project_id", Id, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False
+    ),
     Column("item_id", Id, ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
     Column("check", String(100), nullable=False),
     Column("score", Float, nullable=False),
@@ -226,4 +240,21 @@ audit_events = Table(
     Column("data", JSON, nullable=False),
     _ts("created_at"),
     Index("ix_audit_project", "project_id", "created_at"),
+)
+
+snapshots = Table(
+    "snapshots",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column(
+        "project_id", Id, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("name", String(200), nullable=False),
+    Column("format", String(50), nullable=False),
+    Column("path", Text, nullable=False),
+    Column("manifest_sha256", String(64), nullable=False),
+    Column("manifest", JSON, nullable=False),
+    Column("created_by", String(150), nullable=True),
+    _ts("created_at"),
+    UniqueConstraint("project_id", "name", name="uq_snapshots_project_name"),
 )
