@@ -12,6 +12,10 @@ from hypothesis import strategies as st
 from pycocotools import mask as mask_utils
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
+
+from annotary.core import BBox, ClassRegion, Keypoints, Mask, Polygon, Span
+from annotary.errors import FormatError
+from annotary.formats.coco import dump_coco, load_coco
 from tests.formats.conftest import (
     MediaFolder,
     annotation,
@@ -20,10 +24,6 @@ from tests.formats.conftest import (
     ingest,
     make_project,
 )
-
-from annotary.core import BBox, ClassRegion, Keypoints, Mask, Polygon, Span
-from annotary.errors import FormatError
-from annotary.formats.coco import dump_coco, load_coco
 
 TRIANGLE = [(10.0, 10.0), (50.0, 10.0), (10.0, 40.0)]  # area 40*30/2 = 600
 

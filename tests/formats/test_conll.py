@@ -7,12 +7,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from seqeval.metrics.sequence_labeling import get_entities
 from seqeval.scheme import IOB2, IOBES, Entities
-from tests.formats.conftest import annotation, context, ingest, make_project
 
 from annotary.core import BBox, Item, Span
 from annotary.errors import FormatError, NotFound
 from annotary.formats.conll import dump_conll, load_conll, tags_to_spans
 from annotary.formats.tokenize import get_tokenizer, whitespace_punct_v1
+from tests.formats.conftest import annotation, context, ingest, make_project
 
 TEXT = "Ada Lovelace met Charles Babbage in London."
 SPANS = [

@@ -3,10 +3,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.formats.conftest import write_png
 
 from annotary.errors import FormatError
 from annotary.formats.cvat import load_cvat
+from tests.formats.conftest import write_png
 
 XML = """<?xml version="1.0" encoding="utf-8"?>
 <annotations>

@@ -3,9 +3,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.formats.conftest import annotation, context, image_item, ingest, make_project
 
 from annotary.core import BBox, ClassRegion, Item, Span
+from tests.formats.conftest import annotation, context, image_item, ingest, make_project
 
 datasets = pytest.importorskip("datasets", reason="datasets is an optional extra")
 

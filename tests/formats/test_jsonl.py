@@ -6,13 +6,6 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.formats.conftest import (
-    MediaFolder,
-    annotation,
-    context,
-    image_item,
-    make_project,
-)
 
 from annotary.core import (
     BBox,
@@ -26,6 +19,13 @@ from annotary.core import (
 )
 from annotary.errors import FormatError
 from annotary.formats.jsonl import FORMAT, dump_jsonl, load_jsonl, project_from_load
+from tests.formats.conftest import (
+    MediaFolder,
+    annotation,
+    context,
+    image_item,
+    make_project,
+)
 
 
 def _text_records() -> list:

@@ -6,7 +6,6 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from tests.formats.conftest import write_png
 
 from annotary.core import BBox
 from annotary.core.geometry import rotated_corners
@@ -17,6 +16,7 @@ from annotary.formats.label_studio import (
     load_label_studio,
     ls_rect_to_bbox,
 )
+from tests.formats.conftest import write_png
 
 
 @pytest.mark.parametrize(

@@ -3,10 +3,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.formats.conftest import annotation, context, ingest, make_project
 
 from annotary.core import ClassRegion, Item, Span
 from annotary.errors import FormatError
+from tests.formats.conftest import annotation, context, ingest, make_project
 
 spacy = pytest.importorskip("spacy", reason="spaCy is an optional extra")
 

@@ -5,7 +5,6 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from tests.formats.conftest import annotation, context, image_item, ingest, make_project
 
 from annotary.core import BBox, ClassRegion, Item, Span
 from annotary.errors import FormatError
@@ -17,6 +16,7 @@ from annotary.formats.tabular import (
     load_parquet,
     unescape_cell,
 )
+from tests.formats.conftest import annotation, context, image_item, ingest, make_project
 
 
 @pytest.mark.parametrize(

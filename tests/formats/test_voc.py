@@ -6,6 +6,10 @@ import pytest
 from defusedxml import ElementTree
 from hypothesis import given
 from hypothesis import strategies as st
+
+from annotary.core import BBox, Polygon
+from annotary.errors import FormatError
+from annotary.formats.voc import dump_voc, from_voc_corners, load_voc, to_voc_corners
 from tests.formats.conftest import (
     MediaFolder,
     annotation,
@@ -14,10 +18,6 @@ from tests.formats.conftest import (
     ingest,
     make_project,
 )
-
-from annotary.core import BBox, Polygon
-from annotary.errors import FormatError
-from annotary.formats.voc import dump_voc, from_voc_corners, load_voc, to_voc_corners
 
 
 @pytest.mark.parametrize(

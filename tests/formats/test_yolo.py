@@ -6,6 +6,10 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from annotary.core import BBox, Keypoints, Polygon
+from annotary.errors import FormatError
+from annotary.formats.yolo import default_task, dump_yolo, load_yolo
 from tests.formats.conftest import (
     MediaFolder,
     annotation,
@@ -15,10 +19,6 @@ from tests.formats.conftest import (
     make_project,
     write_png,
 )
-
-from annotary.core import BBox, Keypoints, Polygon
-from annotary.errors import FormatError
-from annotary.formats.yolo import default_task, dump_yolo, load_yolo
 
 
 def _detect_records(media: MediaFolder) -> list:
