@@ -180,11 +180,31 @@ class _LineWriter:
         for region in annotation.regions:
             if id(region) in paired:
                 continue
-            line = self._line(item, region, width, height, pairs)
+            line = self._plain_box(region, width, height)
+            if line is None:
+                line = self._line(item, region, width, height, pairs)
             if line is not None:
                 lines.append(line)
         self.count += len(lines)
         return lines
+
+    def _plain_box(self, region: Any, width: float, height: float) -> str | None:
+        # The common detect case (an upright box inside the image, nothing
+        # else on it) skips the general path; the arithmetic is the same.
+        if self.task != "detect" or type(region) is not BBox:
+            return None
+        if region.rotation or region.attributes or region.score is not None:
+            return None
+        cls = self.classes.get(region.label or "")
+        x0, y0, w, h = region.x, region.y, region.w, region.h
+        x1, y1 = x0 + w, y0 + h
+        if cls is None or x0 < 0 or y0 < 0 or x1 > width or y1 > height:
+            return None
+        wn, hn = (x1 - x0) / width, (y1 - y0) / height
+        if round(wn, 6) == 0 or round(hn, 6) == 0:
+            return None
+        cx, cy = (x0 + x1) / 2 / width, (y0 + y1) / 2 / height
+        return f"{cls} {cx:.6f} {cy:.6f} {wn:.6f} {hn:.6f}"
 
     def _line(
         self,
