@@ -162,6 +162,11 @@ class ItemDraft(BaseModel):
     file_path: str | None = None
     annotations: list[Annotation] = Field(default_factory=list)
     split: str | None = None
+    # Set only by lossless formats (jsonl.v1) that carry an item's review state.
+    status: ItemStatus | None = None
+    excluded: bool = False
+    exclude_reason: str | None = None
+    flags: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class Rejection(BaseModel):
