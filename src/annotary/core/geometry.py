@@ -27,7 +27,9 @@ def ring_area(points: Sequence[Point]) -> float:
     return abs(total) / 2.0
 
 
-def polygon_area(points: Sequence[Point], holes: Sequence[Sequence[Point]] = ()) -> float:
+def polygon_area(
+    points: Sequence[Point], holes: Sequence[Sequence[Point]] = ()
+) -> float:
     return ring_area(points) - sum(ring_area(hole) for hole in holes)
 
 

@@ -16,8 +16,6 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 
-from annotary.storage.tables import metadata
-
 log = logging.getLogger("annotary.storage")
 
 
@@ -42,8 +40,11 @@ class Database:
             _configure_sqlite(self.engine)
 
     def create_all(self) -> None:
-        with self._write_lock:
-            metadata.create_all(self.engine)
+        """Create or upgrade the tables (Alembic migrations)."""
+        from annotary.storage.migrate import upgrade
+
+        with self.write() as conn:
+            upgrade(conn)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -88,7 +88,9 @@ guidelines = Table(
     "guidelines",
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
-    Column("project_id", Id, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "project_id", Id, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False
+    ),
     Column("version", Integer, nullable=False),
     Column("schema", JSON, nullable=False),
     Column("text", Text, nullable=False, default=""),
@@ -101,7 +103,9 @@ items = Table(
     "items",
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
-    Column("project_id", Id, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "project_id", Id, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False
+    ),
     Column("external_id", String(500), nullable=True),
     Column("content_hash", String(64), nullable=False),
     Column("text", Text, nullable=True),
@@ -116,6 +120,8 @@ items = Table(
     Column("rank", BigInteger, nullable=False, default=0),
     Column("holds", Integer, nullable=False, default=0),
     Column("annotation_count", Integer, nullable=False, default=0),
+    # "|cat|dog|": labels of the item's current annotations, for filtering.
+    Column("labels", Text, nullable=False, default=""),
     _ts("created_at"),
     UniqueConstraint("project_id", "content_hash", name="uq_items_project_hash"),
     Index("ix_items_queue", "project_id", "excluded", "holds", "rank"),
@@ -126,7 +132,9 @@ annotations = Table(
     "annotations",
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
-    Column("project_id", Id, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "project_id", Id, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False
+    ),
     Column("item_id", Id, ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
     Column("user_id", Id, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
     Column("author", String(200), nullable=True),
@@ -149,7 +157,9 @@ assignments = Table(
     "assignments",
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
-    Column("project_id", Id, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "project_id", Id, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False
+    ),
     Column("item_id", Id, ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
     Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     Column("state", String(20), nullable=False),  # active, done, skipped
@@ -165,7 +175,9 @@ gold_answers = Table(
     "gold_answers",
     metadata,
     Column("item_id", Id, ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
-    Column("project_id", Id, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "project_id", Id, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False
+    ),
     Column("regions", JSON, nullable=False),
     _ts("created_at"),
 )
@@ -175,7 +187,9 @@ reviews = Table(
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("annotation_id", Id, ForeignKey("annotations.id", ondelete="CASCADE")),
-    Column("reviewer_id", Id, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    Column(
+        "reviewer_id", Id, ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    ),
     Column("decision", String(20), nullable=False),
     Column("comment", Text, nullable=False, default=""),
     _ts("created_at"),
@@ -185,7 +199,9 @@ flags = Table(
     "flags",
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
-    Column("project_id", Id, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "project_id", Id, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False
+    ),
     Column("item_id", Id, ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
     Column("check", String(100), nullable=False),
     Column("score", Float, nullable=False),

@@ -1,0 +1,398 @@
+"""Verbs: init, serve, demo, project, import, export, user, token."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from annotary.cli.common import (
+    JsonOption,
+    console,
+    emit,
+    fail,
+    guarded,
+    progress_bar,
+    state,
+    table,
+    workspace,
+    workspace_dir,
+)
+from annotary.services import exports, imports, projects, users
+from annotary.services.workspace import init_workspace
+
+app = typer.Typer(
+    name="annotary",
+    help="Annotary: label data and turn it into a training-ready dataset.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+project_app = typer.Typer(help="Create, list and show projects.", no_args_is_help=True)
+user_app = typer.Typer(help="Add and list users.", no_args_is_help=True)
+token_app = typer.Typer(help="Create API tokens.", no_args_is_help=True)
+app.add_typer(project_app, name="project")
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
+
+
+@app.callback()
+def _root(
+    workspace_opt: Path | None = typer.Option(
+        None,
+        "--workspace",
+        "-w",
+        help="Workspace folder (default: ANNOTARY_WORKSPACE or the current folder).",
+    ),
+    as_json: bool = JsonOption,
+) -> None:
+    state.workspace_dir = workspace_opt
+    state.json = as_json
+
+
+@app.command()
+@guarded
+def init(
+    directory: Path | None = typer.Argument(
+        None, help="Folder (default: the workspace)."
+    ),
+    database_url: str | None = typer.Option(
+        None, "--database-url", help="e.g. postgresql+psycopg://user@host/db"
+    ),
+    as_json: bool = JsonOption,
+) -> None:
+    """Create a workspace: annotary.toml, the database and media/."""
+    ws = init_workspace(directory or workspace_dir(), database_url=database_url)
+    emit(
+        {"workspace": str(ws.root), "database": ws.db.engine.url.render_as_string()},
+        as_json,
+        lambda d: console.print(f"Workspace ready in [bold]{d['workspace']}[/]"),
+    )
+
+
+@app.command()
+@guarded
+def serve(
+    host: str | None = typer.Option(None, help="Address to listen on."),
+    port: int | None = typer.Option(None, help="Port to listen on."),
+) -> None:
+    """Serve the API and the browser UI."""
+    import uvicorn
+
+    from annotary.server.app import create_app
+
+    ws = workspace()
+    host = host or ws.settings.host
+    port = port or ws.settings.port
+    console.print(f"Annotary on http://{host}:{port}  (API docs: /api/docs)")
+    uvicorn.run(create_app(ws), host=host, port=port, log_level="warning")
+
+
+@app.command()
+@guarded
+def demo(
+    directory: Path = typer.Argument(Path("demo-workspace"), help="Workspace folder."),
+    no_serve: bool = typer.Option(False, "--no-serve", help="Build it, do not serve."),
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8080, help="Port to listen on."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Build a demo workspace from real data shipped inside packages, then serve it."""
+    from annotary.services.demo import build_demo
+
+    summary = build_demo(directory)
+    emit(summary, as_json, _print_demo)
+    if not no_serve:
+        import uvicorn
+
+        from annotary.server.app import create_app
+        from annotary.services.workspace import open_workspace
+
+        console.print(f"Serving on [bold]http://{host}:{port}[/]  (Ctrl+C stops)")
+        uvicorn.run(
+            create_app(open_workspace(directory)),
+            host=host,
+            port=port,
+            log_level="warning",
+        )
+
+
+def _print_demo(summary: dict[str, Any]) -> None:
+    table(
+        ["project", "kind", "items", "gold"],
+        [
+            [p["name"], p["kind"], p["items"], p.get("gold", 0)]
+            for p in summary["projects"]
+        ],
+        title=f"Demo workspace {summary['workspace']}",
+    )
+    console.print("Log in as:")
+    for user in summary["users"]:
+        console.print(
+            f"  [bold]{user['username']}[/] / {user['password']}  ({user['role']})"
+        )
+
+
+# project -----------------------------------------------------------------
+
+
+@project_app.command("create")
+@guarded
+def project_create(
+    name: str,
+    kind: str = typer.Option(..., "--kind", help="image|text|audio|video|pointcloud"),
+    schema: Path | None = typer.Option(None, "--schema", help="Label schema (JSON)."),
+    guideline: Path | None = typer.Option(None, "--guideline", help="Markdown file."),
+    overlap: int = typer.Option(1, help="Annotators per item."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Create a project."""
+    schema_data = None
+    if schema is not None:
+        try:
+            schema_data = json.loads(schema.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            fail(f"{schema}: {exc}")
+    text = guideline.read_text(encoding="utf-8") if guideline else ""
+    project = projects.create_project(
+        workspace(),
+        name,
+        kind,
+        label_schema=schema_data,
+        guideline_text=text,
+        settings={"overlap": overlap},
+    )
+    emit(
+        project.model_dump(mode="json"),
+        as_json,
+        lambda p: console.print(f"Created project {p['id']}: [bold]{p['name']}[/]"),
+    )
+
+
+@project_app.command("list")
+@guarded
+def project_list(as_json: bool = JsonOption) -> None:
+    """List projects with their progress."""
+    data = projects.list_projects(workspace())
+    emit(
+        data,
+        as_json,
+        lambda rows: table(
+            ["id", "name", "kind", "items", "done", "excluded", "guideline"],
+            [
+                [
+                    p["id"],
+                    p["name"],
+                    p["kind"],
+                    p["counts"]["total"],
+                    p["counts"]["done"] + p["counts"]["reviewed"],
+                    p["counts"]["excluded"],
+                    f"v{p['guideline_version']}",
+                ]
+                for p in rows
+            ],
+        ),
+    )
+
+
+@project_app.command("show")
+@guarded
+def project_show(project: str, as_json: bool = JsonOption) -> None:
+    """Show one project: settings, labels, counts."""
+    ws = workspace()
+    pid = projects.resolve_project(ws, project)
+    data = next(p for p in projects.list_projects(ws) if p["id"] == pid)
+    emit(data, as_json, _print_project)
+
+
+def _print_project(p: dict[str, Any]) -> None:
+    console.print(
+        f"[bold]{p['name']}[/] (id {p['id']}, {p['kind']}, "
+        f"guideline v{p['guideline_version']})"
+    )
+    console.print("counts: " + ", ".join(f"{k} {v}" for k, v in p["counts"].items()))
+    console.print(
+        "settings: " + ", ".join(f"{k}={v}" for k, v in p["settings"].items())
+    )
+    labels = p["label_schema"]["labels"]
+    table(
+        ["label", "hotkey", "description"],
+        [[x["name"], x["hotkey"] or "", x["description"]] for x in labels],
+    )
+
+
+# import / export ---------------------------------------------------------
+
+
+@app.command("import")
+@guarded
+def import_(
+    project: str,
+    paths: list[Path] = typer.Argument(..., help="Files, folders or zip archives."),
+    format: str | None = typer.Option(
+        None,
+        "--format",
+        help="A format name (coco, yolo, jsonl, label_studio, ...); "
+        "default: plain files by extension.",
+    ),
+    field: str | None = typer.Option(None, "--field", help="Text field or column."),
+    per_file: bool = typer.Option(False, "--per-file", help=".txt: one item per file."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Import data (and annotations, with --format) into a project."""
+    ws = workspace()
+    pid = projects.resolve_project(ws, project)
+    with progress_bar("importing") as advance:
+        report = imports.import_paths(
+            ws,
+            pid,
+            paths,
+            format=format,
+            field=field,
+            text_mode="file" if per_file else "line",
+            progress=advance,
+        )
+    emit(report.model_dump(mode="json"), as_json, _print_import)
+    if report.added == 0 and report.rejected and report.read == 0:
+        raise typer.Exit(1)
+
+
+def _print_import(r: dict[str, Any]) -> None:
+    console.print(
+        f"Imported into [bold]{r['project']}[/]: {r['added']} added, "
+        f"{r['duplicates']} already there, {len(r['rejected'])} rejected, "
+        f"{r['annotations_added']} annotations ({r['seconds']} s)"
+    )
+    for name, encoding in r["encodings"].items():
+        console.print(f"  {name}: read as {encoding}")
+    for rejection in r["rejected"][:50]:
+        console.print(
+            f"  [yellow]rejected[/] {rejection['source']}: {rejection['reason']}",
+            highlight=False,
+        )
+    if len(r["rejected"]) > 50:
+        console.print(f"  ... and {len(r['rejected']) - 50} more (use --json)")
+
+
+@app.command("export")
+@guarded
+def export(
+    project: str,
+    format: str = typer.Option(
+        ..., "--format", help="coco, yolo, voc, conll, jsonl, ..."
+    ),
+    out: Path = typer.Option(..., "--out", help="File or folder to write."),
+    option: list[str] = typer.Option(
+        [], "--option", "-o", help="KEY=VALUE, repeatable."
+    ),
+    as_json: bool = JsonOption,
+) -> None:
+    """Export a project in a standard format."""
+    options = {}
+    for pair in option:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            fail(f"--option {pair!r} is not KEY=VALUE")
+        options[key] = value
+    ws = workspace()
+    pid = projects.resolve_project(ws, project)
+    report = exports.export_project(ws, pid, format, out, options=options)
+    emit(report.model_dump(mode="json"), as_json, _print_export)
+
+
+def _print_export(r: dict[str, Any]) -> None:
+    console.print(
+        f"Exported {r['items']} items, {r['annotations']} annotations, "
+        f"{r['regions']} regions as {r['format']}"
+    )
+    for what, count in r.get("left_out", {}).items():
+        console.print(f"  [yellow]left out[/] {count} x {what}")
+    for warning in r.get("warnings", [])[:50]:
+        console.print(f"  [yellow]warning[/] {warning}", highlight=False)
+
+
+# users and tokens --------------------------------------------------------
+
+
+@user_app.command("add")
+@guarded
+def user_add(
+    username: str,
+    password: str = typer.Option(
+        ..., prompt=True, hide_input=True, confirmation_prompt=True
+    ),
+    admin: bool = typer.Option(False, "--admin", help="Workspace administrator."),
+    project: list[str] = typer.Option(
+        [], "--project", help="PROJECT=ROLE, repeatable."
+    ),
+    as_json: bool = JsonOption,
+) -> None:
+    """Add a user (and, optionally, give them roles in projects)."""
+    ws = workspace()
+    user = users.create_user(ws, username, password, is_admin=admin)
+    for pair in project:
+        name, sep, role = pair.rpartition("=")
+        if not sep:
+            fail(f"--project {pair!r} is not PROJECT=ROLE")
+        users.set_role(ws, projects.resolve_project(ws, name), user.id, role)
+    emit(
+        user.model_dump(mode="json"),
+        as_json,
+        lambda u: console.print(f"Added user {u['username']} (id {u['id']})"),
+    )
+
+
+@user_app.command("list")
+@guarded
+def user_list(as_json: bool = JsonOption) -> None:
+    """List users."""
+    data = [u.model_dump(mode="json") for u in users.list_users(workspace())]
+    emit(
+        data,
+        as_json,
+        lambda rows: table(
+            ["id", "username", "admin"],
+            [[u["id"], u["username"], u["is_admin"]] for u in rows],
+        ),
+    )
+
+
+@user_app.command("role")
+@guarded
+def user_role(
+    username: str, project: str, role: str, as_json: bool = JsonOption
+) -> None:
+    """Give a user a role (admin, manager, reviewer, annotator) in a project."""
+    ws = workspace()
+    user = users.find_user(ws, username)
+    users.set_role(ws, projects.resolve_project(ws, project), user.id, role)
+    emit(
+        {"username": username, "project": project, "role": role},
+        as_json,
+        lambda d: console.print(f"{d['username']} is {d['role']} in {d['project']}"),
+    )
+
+
+@token_app.command("create")
+@guarded
+def token_create(
+    username: str,
+    name: str = typer.Option("cli", help="A name to recognise it by."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Create an API token for a user; it is shown once."""
+    ws = workspace()
+    token = users.create_token(ws, users.find_user(ws, username), name)
+    emit(
+        {"username": username, "token": token},
+        as_json,
+        lambda d: console.print(
+            f"Token for {d['username']} (shown once): {d['token']}"
+        ),
+    )
+
+
+def main() -> None:
+    app()

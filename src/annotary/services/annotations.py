@@ -1,0 +1,432 @@
+"""Annotations: create, update with a row version, delete, list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy import Connection, RowMapping, delete, func, select, update
+
+from annotary.core.models import (
+    Annotation,
+    AnnotationState,
+    Origin,
+    Project,
+    Role,
+    User,
+)
+from annotary.core.regions import Region, Span
+from annotary.errors import InvalidInput, NotFound, PermissionDenied, StaleVersion
+from annotary.services.audit import record
+from annotary.services.items import _can_see_item, item_row
+from annotary.services.projects import load_project
+from annotary.services.users import now, require_role
+from annotary.services.workspace import Workspace
+from annotary.storage import tables as t
+
+_regions = TypeAdapter(list[Region])
+DONE_STATES = ("submitted", "accepted")
+
+
+def parse_regions(data: Any) -> list[Region]:
+    try:
+        return _regions.validate_python(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = "regions" + "".join(
+            f"[{p}]" if isinstance(p, int) else f".{p}" for p in first["loc"]
+        )
+        raise InvalidInput(f"{where}: {first['msg']}", field=where) from None
+
+
+def to_annotation(row: RowMapping) -> Annotation:
+    return Annotation(
+        id=row["id"],
+        item_id=row["item_id"],
+        project_id=row["project_id"],
+        regions=_regions.validate_python(row["regions"]),
+        author=row["author"],
+        user_id=row["user_id"],
+        origin=Origin(row["origin"]),
+        model_name=row["model_name"],
+        model_version=row["model_version"],
+        parent_id=row["parent_id"],
+        guideline_version=row["guideline_version"],
+        state=AnnotationState(row["state"]),
+        lead_time=row["lead_time"],
+        version=row["version"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+def check_regions(project: Project, item: RowMapping, regions: list[Region]) -> None:
+    """Labels must be in the schema; spans must lie inside the text."""
+    names = set(project.label_schema.names)
+    text = item["text"]
+    for index, region in enumerate(regions):
+        labels = getattr(region, "labels", None) or (
+            [region.label] if region.label is not None else []
+        )
+        for label in labels:
+            if names and label not in names:
+                raise InvalidInput(
+                    f"regions[{index}].label: {label!r} is not in the schema "
+                    f"(labels: {', '.join(sorted(names))})",
+                    field=f"regions[{index}].label",
+                )
+        if isinstance(region, Span):
+            if text is None:
+                raise InvalidInput(f"regions[{index}]: a span needs a text item")
+            if region.end > len(text):
+                raise InvalidInput(
+                    f"regions[{index}]: span [{region.start}, {region.end}) ends past "
+                    f"the text's {len(text)} code points",
+                    field=f"regions[{index}].end",
+                )
+            stored = text[region.start : region.end]
+            if region.text is not None and region.text != stored:
+                raise InvalidInput(
+                    f"regions[{index}]: span text {region.text!r} differs from "
+                    f"the stored text {stored!r} at [{region.start}, {region.end})",
+                    field=f"regions[{index}].text",
+                )
+
+
+def _labels_of(regions: list[dict[str, Any]]) -> set[str]:
+    found: set[str] = set()
+    for region in regions:
+        if region.get("label"):
+            found.add(region["label"])
+        found.update(region.get("labels") or [])
+    return found
+
+
+def refresh_item(conn: Connection, item_id: int, overlap: int) -> None:
+    """Recompute an item's count of people who finished it, status and labels."""
+    # People, not annotations: a reviewer's fix or a re-submit counts once;
+    # an imported label set (no author) counts as one more person.
+    who = func.coalesce(t.annotations.c.author, "(imported)")
+    people = (
+        conn.execute(
+            select(func.count(func.distinct(who))).where(
+                (t.annotations.c.item_id == item_id)
+                & t.annotations.c.origin.in_(("human", "imported"))
+                & t.annotations.c.state.in_(DONE_STATES)
+            )
+        ).scalar()
+        or 0
+    )
+    regions = conn.execute(
+        select(t.annotations.c.regions).where(
+            (t.annotations.c.item_id == item_id)
+            & t.annotations.c.state.in_(DONE_STATES)
+        )
+    ).scalars()
+    labels: set[str] = set()
+    for value in regions:
+        labels |= _labels_of(value)
+    reviewed = conn.execute(
+        select(func.count()).where(
+            (t.annotations.c.item_id == item_id) & (t.annotations.c.state == "accepted")
+        )
+    ).scalar()
+    if reviewed and people >= overlap:
+        status = "reviewed"
+    elif people >= overlap:
+        status = "done"
+    elif people > 0:
+        status = "in_progress"
+    else:
+        status = "new"
+    conn.execute(
+        update(t.items)
+        .where(t.items.c.id == item_id)
+        .values(
+            annotation_count=people,
+            status=status,
+            labels="|" + "|".join(sorted(labels)) + "|" if labels else "",
+        )
+    )
+
+
+def _finish_assignment(
+    conn: Connection, project_id: int, item_id: int, user_id: int
+) -> None:
+    row = conn.execute(
+        select(t.assignments.c.id, t.assignments.c.state).where(
+            (t.assignments.c.item_id == item_id) & (t.assignments.c.user_id == user_id)
+        )
+    ).first()
+    if row is None:
+        conn.execute(
+            t.assignments.insert().values(
+                project_id=project_id,
+                item_id=item_id,
+                user_id=user_id,
+                state="done",
+                is_gold=False,
+                leased_until=None,
+                created_at=now(),
+            )
+        )
+        conn.execute(
+            update(t.items)
+            .where(t.items.c.id == item_id)
+            .values(holds=t.items.c.holds + 1)
+        )
+    elif row.state != "done":
+        if row.state == "skipped":
+            conn.execute(
+                update(t.items)
+                .where(t.items.c.id == item_id)
+                .values(holds=t.items.c.holds + 1)
+            )
+        conn.execute(
+            update(t.assignments)
+            .where(t.assignments.c.id == row.id)
+            .values(state="done", leased_until=None)
+        )
+
+
+def create_annotation(
+    ws: Workspace,
+    item_id: int,
+    regions: list[Any],
+    *,
+    actor: User | None = None,
+    state: str = "submitted",
+    lead_time: float | None = None,
+    parent_id: int | None = None,
+    origin: str = "human",
+    model_name: str | None = None,
+    model_version: str | None = None,
+) -> Annotation:
+    parsed = parse_regions(regions)
+    state_value = AnnotationState(state)
+    if state_value not in (AnnotationState.draft, AnnotationState.submitted):
+        raise InvalidInput("a new annotation is a draft or submitted", field="state")
+    with ws.db.write() as conn:
+        item = item_row(conn, item_id)
+        _can_see_item(conn, actor, item)
+        project = load_project(conn, item["project_id"])
+        check_regions(project, item, parsed)
+        if origin != "human":
+            require_role(conn, actor, project.id, Role.manager)
+        if parent_id is not None:
+            parent = conn.execute(
+                select(t.annotations.c.item_id).where(t.annotations.c.id == parent_id)
+            ).scalar()
+            if parent != item_id:
+                raise InvalidInput(
+                    "parent_id is no annotation of this item", field="parent_id"
+                )
+        stamp = now()
+        aid = conn.execute(
+            t.annotations.insert().values(
+                project_id=project.id,
+                item_id=item_id,
+                user_id=actor.id if actor and origin == "human" else None,
+                author=(actor.username if actor else None)
+                if origin == "human"
+                else model_name,
+                origin=origin,
+                model_name=model_name,
+                model_version=model_version,
+                parent_id=parent_id,
+                guideline_version=project.guideline_version,
+                state=state_value.value,
+                regions=[r.model_dump(mode="json") for r in parsed],
+                lead_time=lead_time,
+                version=1,
+                created_at=stamp,
+                updated_at=stamp,
+            )
+        ).inserted_primary_key[0]
+        if origin == "human" and actor is not None and state_value == "submitted":
+            _finish_assignment(conn, project.id, item_id, actor.id)
+        refresh_item(conn, item_id, project.settings.overlap)
+        record(
+            conn,
+            "annotation.create",
+            project_id=project.id,
+            user=actor,
+            target=str(aid),
+            data={"item_id": item_id, "state": state_value.value},
+        )
+        return _load(conn, aid)
+
+
+def _load(conn: Connection, annotation_id: int) -> Annotation:
+    row = (
+        conn.execute(select(t.annotations).where(t.annotations.c.id == annotation_id))
+        .mappings()
+        .first()
+    )
+    if row is None:
+        raise NotFound(f"no annotation with id {annotation_id}")
+    return to_annotation(row)
+
+
+def _may_edit(conn: Connection, actor: User | None, row: RowMapping) -> None:
+    role = require_role(conn, actor, row["project_id"], Role.annotator)
+    if role in (Role.annotator,) and (actor is None or row["user_id"] != actor.id):
+        raise PermissionDenied("you may change only your own annotations")
+
+
+def get_annotation(
+    ws: Workspace, annotation_id: int, *, actor: User | None = None
+) -> Annotation:
+    with ws.db.read() as conn:
+        row = (
+            conn.execute(
+                select(t.annotations).where(t.annotations.c.id == annotation_id)
+            )
+            .mappings()
+            .first()
+        )
+        if row is None:
+            raise NotFound(f"no annotation with id {annotation_id}")
+        role = require_role(conn, actor, row["project_id"], Role.annotator)
+        if role == Role.annotator and not _visible_to_annotator(conn, actor, row):
+            raise PermissionDenied("this annotation is someone else's")
+        return to_annotation(row)
+
+
+def _visible_to_annotator(
+    conn: Connection, actor: User | None, row: RowMapping
+) -> bool:
+    if actor is not None and row["user_id"] == actor.id:
+        return True
+    project = load_project(conn, row["project_id"])
+    if row["origin"] == "model":
+        _can_see_item(conn, actor, item_row(conn, row["item_id"]))
+        return True
+    return project.settings.show_others_annotations
+
+
+def update_annotation(
+    ws: Workspace,
+    annotation_id: int,
+    *,
+    version: int,
+    actor: User | None = None,
+    regions: list[Any] | None = None,
+    state: str | None = None,
+    lead_time: float | None = None,
+) -> Annotation:
+    """Change an annotation if nobody changed it since ``version``; else 409."""
+    parsed = parse_regions(regions) if regions is not None else None
+    with ws.db.write() as conn:
+        row = (
+            conn.execute(
+                select(t.annotations).where(t.annotations.c.id == annotation_id)
+            )
+            .mappings()
+            .first()
+        )
+        if row is None:
+            raise NotFound(f"no annotation with id {annotation_id}")
+        _may_edit(conn, actor, row)
+        project = load_project(conn, row["project_id"])
+        item = item_row(conn, row["item_id"])
+        values: dict[str, Any] = {"version": row["version"] + 1, "updated_at": now()}
+        if parsed is not None:
+            check_regions(project, item, parsed)
+            values["regions"] = [r.model_dump(mode="json") for r in parsed]
+            values["guideline_version"] = project.guideline_version
+        if state is not None:
+            new_state = AnnotationState(state)
+            role = require_role(conn, actor, project.id, Role.annotator)
+            if new_state in ("accepted", "rejected") and role == Role.annotator:
+                raise PermissionDenied("only reviewers accept or reject annotations")
+            values["state"] = new_state.value
+        if lead_time is not None:
+            values["lead_time"] = lead_time
+        changed = conn.execute(
+            update(t.annotations)
+            .where(
+                (t.annotations.c.id == annotation_id)
+                & (t.annotations.c.version == version)
+            )
+            .values(**values)
+        ).rowcount
+        if not changed:
+            current = _load(conn, annotation_id)
+            raise StaleVersion(
+                f"annotation {annotation_id} changed since version {version} "
+                f"(now version {current.version})",
+                current=current.model_dump(mode="json"),
+            )
+        if (
+            values.get("state") == "submitted"
+            and row["origin"] == "human"
+            and row["user_id"] is not None
+        ):
+            _finish_assignment(conn, project.id, row["item_id"], row["user_id"])
+        refresh_item(conn, row["item_id"], project.settings.overlap)
+        record(
+            conn,
+            "annotation.update",
+            project_id=project.id,
+            user=actor,
+            target=str(annotation_id),
+            data={"version": values["version"]},
+        )
+        return _load(conn, annotation_id)
+
+
+def delete_annotation(
+    ws: Workspace,
+    annotation_id: int,
+    *,
+    version: int | None = None,
+    actor: User | None = None,
+) -> None:
+    with ws.db.write() as conn:
+        row = (
+            conn.execute(
+                select(t.annotations).where(t.annotations.c.id == annotation_id)
+            )
+            .mappings()
+            .first()
+        )
+        if row is None:
+            raise NotFound(f"no annotation with id {annotation_id}")
+        _may_edit(conn, actor, row)
+        if version is not None and version != row["version"]:
+            raise StaleVersion(
+                f"annotation {annotation_id} changed since version {version}",
+                current=to_annotation(row).model_dump(mode="json"),
+            )
+        conn.execute(delete(t.annotations).where(t.annotations.c.id == annotation_id))
+        project = load_project(conn, row["project_id"])
+        refresh_item(conn, row["item_id"], project.settings.overlap)
+        record(
+            conn,
+            "annotation.delete",
+            project_id=project.id,
+            user=actor,
+            target=str(annotation_id),
+        )
+
+
+def list_annotations(
+    ws: Workspace, item_id: int, *, actor: User | None = None
+) -> list[Annotation]:
+    with ws.db.read() as conn:
+        item = item_row(conn, item_id)
+        _can_see_item(conn, actor, item)
+        role = require_role(conn, actor, item["project_id"], Role.annotator)
+        rows = (
+            conn.execute(
+                select(t.annotations)
+                .where(t.annotations.c.item_id == item_id)
+                .order_by(t.annotations.c.id)
+            )
+            .mappings()
+            .all()
+        )
+        if role == Role.annotator:
+            rows = [r for r in rows if _visible_to_annotator(conn, actor, r)]
+        return [to_annotation(r) for r in rows]

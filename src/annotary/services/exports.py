@@ -1,0 +1,139 @@
+"""Exporting a project through a registered format."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from annotary import plugins
+from annotary.core.models import Annotation, Item, Role, User
+from annotary.errors import InvalidInput
+from annotary.services.annotations import to_annotation
+from annotary.services.items import to_item
+from annotary.services.projects import guidelines_of, load_project
+from annotary.services.users import require_role
+from annotary.services.workspace import Workspace
+from annotary.storage import tables as t
+
+log = logging.getLogger("annotary.formats")
+PAGE = 2000
+_FINAL_ORDER = {"consensus": 0, "accepted": 1}
+
+
+def iter_records(
+    ws: Workspace,
+    project_id: int,
+    *,
+    which: str = "final",
+    include_excluded: bool = False,
+) -> Iterator[tuple[Item, list[Annotation]]]:
+    """Items in id order with their annotations, a page per read transaction.
+
+    ``which``: "all" (every annotation, drafts and predictions included: the
+    native format), "submitted" (every finished human, imported or consensus
+    annotation) or "final" (one per item: consensus, else accepted, else the
+    newest submitted).
+    """
+    if which not in ("all", "submitted", "final"):
+        raise InvalidInput(f"which={which!r} is not all, submitted or final")
+    last = 0
+    while True:
+        with ws.db.read() as conn:
+            query = select(t.items).where(
+                (t.items.c.project_id == project_id) & (t.items.c.id > last)
+            )
+            if not include_excluded:
+                query = query.where(t.items.c.excluded == False)  # noqa: E712
+            rows = (
+                conn.execute(query.order_by(t.items.c.id).limit(PAGE)).mappings().all()
+            )
+            if not rows:
+                return
+            ids = [row["id"] for row in rows]
+            by_item: dict[int, list[Annotation]] = {}
+            for ann_row in conn.execute(
+                select(t.annotations)
+                .where(t.annotations.c.item_id.in_(ids))
+                .order_by(t.annotations.c.id)
+            ).mappings():
+                by_item.setdefault(ann_row["item_id"], []).append(
+                    to_annotation(ann_row)
+                )
+        for row in rows:
+            anns = _choose(by_item.get(row["id"], []), which)
+            yield to_item(row), anns
+        last = ids[-1]
+
+
+def _choose(anns: list[Annotation], which: str) -> list[Annotation]:
+    if which == "all":
+        return anns
+    done = [
+        a for a in anns if a.state in ("submitted", "accepted") and a.origin != "model"
+    ]
+    if which == "submitted" or not done:
+        return done
+    consensus = [a for a in done if a.origin == "consensus"]
+    if consensus:
+        return consensus[-1:]
+    accepted = [a for a in done if a.state == "accepted"]
+    if accepted:
+        return accepted[-1:]
+    return done[-1:]
+
+
+def export_project(
+    ws: Workspace,
+    project_id: int,
+    format: str,
+    out: Path,
+    *,
+    actor: User | None = None,
+    options: dict[str, Any] | None = None,
+) -> Any:
+    """Write the project in ``format`` to ``out`` and return the format's report."""
+    from annotary.formats.base import ExportContext
+    from annotary.media.store import MediaStore
+
+    started = time.perf_counter()
+    fmt = plugins.formats.get(format)
+    options = dict(options or {})
+    with ws.db.read() as conn:
+        require_role(conn, actor, project_id, Role.manager)
+        project = load_project(conn, project_id)
+        guidelines = guidelines_of(conn, project_id)
+    if project.kind not in fmt.kinds:
+        raise InvalidInput(
+            f"format {fmt.name} holds {', '.join(sorted(fmt.kinds))} data, "
+            f"not {project.kind}",
+            format=fmt.name,
+        )
+    native = fmt.name.startswith("jsonl.")
+    which = options.pop("which", "all" if native else "final")
+    store = MediaStore(ws.media_root)
+
+    def media_path(item: Item) -> Path | None:
+        return store.local_path(item.media) if item.media else None
+
+    ctx = ExportContext(
+        project=project,
+        records=iter_records(ws, project_id, which=which, include_excluded=native),
+        out=Path(out),
+        media_path=media_path,
+        options=options,
+        guidelines=guidelines,
+    )
+    report = fmt.dump(ctx)
+    log.info(
+        "export of %s as %s: %d items in %.2f s",
+        project.name,
+        fmt.name,
+        report.items,
+        time.perf_counter() - started,
+    )
+    return report

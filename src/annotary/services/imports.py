@@ -1,0 +1,266 @@
+"""Importing data: files, folders, archives and other tools' exports."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from annotary import plugins
+from annotary.core.models import (
+    ImportReport,
+    ItemDraft,
+    Origin,
+    QueueOrder,
+    Rejection,
+    Role,
+    User,
+)
+from annotary.core.schema import Label, LabelSchema
+from annotary.errors import AnnotaryError, InvalidInput
+from annotary.services.audit import record
+from annotary.services.items import insert_drafts, next_rank
+from annotary.services.projects import add_guideline, load_project
+from annotary.services.queue import shuffle_rank
+from annotary.services.users import now, require_role
+from annotary.services.workspace import Workspace
+from annotary.storage import tables as t
+
+log = logging.getLogger("annotary.ingest")
+
+BATCH = 5000
+Progress = Callable[[int], None]
+
+
+def media_store(ws: Workspace) -> Any:
+    from annotary.media.store import MediaStore
+
+    return MediaStore(ws.media_root)
+
+
+def import_drafts(
+    ws: Workspace,
+    project_id: int,
+    entries: Iterable[ItemDraft | Rejection],
+    *,
+    report: ImportReport,
+    actor: User | None = None,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Add drafts in batches of one transaction each; reject bad ones, keep going."""
+    store = None
+    batch: list[ItemDraft] = []
+    for entry in entries:
+        if isinstance(entry, Rejection):
+            report.rejected.append(entry)
+            continue
+        report.read += 1
+        if entry.file_path and entry.media is None:
+            store = store or media_store(ws)
+            try:
+                entry = _store_file(ws, store, entry)
+            except AnnotaryError as exc:
+                report.rejected.append(
+                    Rejection(source=entry.source, reason=exc.message)
+                )
+                continue
+        batch.append(entry)
+        if len(batch) >= BATCH:
+            _flush(ws, project_id, batch, report, actor)
+            if progress:
+                progress(len(batch))
+            batch = []
+    if batch:
+        _flush(ws, project_id, batch, report, actor)
+        if progress:
+            progress(len(batch))
+    return report
+
+
+def _store_file(ws: Workspace, store: Any, draft: ItemDraft) -> ItemDraft:
+    assert draft.file_path is not None
+    ref = store.put_file(
+        Path(draft.file_path),
+        original_name=draft.meta.get("file_name") or Path(draft.file_path).name,
+        max_pixels=ws.settings.max_image_pixels,
+    )
+    return draft.model_copy(
+        update={"media": ref, "content_hash": ref.sha256, "file_path": None}
+    )
+
+
+def _flush(
+    ws: Workspace,
+    project_id: int,
+    batch: Sequence[ItemDraft],
+    report: ImportReport,
+    actor: User | None,
+) -> None:
+    with ws.db.write() as conn:
+        project = load_project(conn, project_id)
+        # The same content twice in one batch counts once.
+        unique: dict[str, ItemDraft] = {}
+        for draft in batch:
+            if not draft.content_hash:
+                report.rejected.append(
+                    Rejection(source=draft.source, reason="no content to import")
+                )
+                continue
+            unique.setdefault(draft.content_hash, draft)
+        drafts = list(unique.values())
+        if project.settings.queue_order == QueueOrder.random:
+            ranks = [
+                shuffle_rank(project.settings.seed, d.content_hash) for d in drafts
+            ]
+        else:
+            base = next_rank(conn, project_id)
+            ranks = list(range(base, base + len(drafts)))
+        added = insert_drafts(conn, project_id, drafts, ranks)
+        report.added += len(added)
+        report.duplicates += len(batch) - len(added)
+        annotations = []
+        stamp = now()
+        for draft in drafts:
+            item_id = added.get(draft.content_hash)
+            if item_id is None:
+                continue
+            for ann in draft.annotations:
+                annotations.append(
+                    {
+                        "project_id": project_id,
+                        "item_id": item_id,
+                        "user_id": None,
+                        "author": ann.author,
+                        "origin": (
+                            ann.origin.value
+                            if ann.origin != Origin.human
+                            else Origin.imported.value
+                        ),
+                        "model_name": ann.model_name,
+                        "model_version": ann.model_version,
+                        "parent_id": None,
+                        "guideline_version": ann.guideline_version
+                        or project.guideline_version,
+                        "state": ann.state.value,
+                        "regions": [r.model_dump(mode="json") for r in ann.regions],
+                        "lead_time": ann.lead_time,
+                        "version": 1,
+                        "created_at": ann.created_at or stamp,
+                        "updated_at": stamp,
+                    }
+                )
+        if annotations:
+            conn.execute(t.annotations.insert(), annotations)
+            report.annotations_added += len(annotations)
+            from annotary.services.annotations import refresh_item
+
+            for item_id in {a["item_id"] for a in annotations}:
+                refresh_item(conn, item_id, project.settings.overlap)
+        record(
+            conn,
+            "import.batch",
+            project_id=project_id,
+            user=actor,
+            data={"added": len(added), "read": len(batch)},
+        )
+
+
+def import_paths(
+    ws: Workspace,
+    project_id: int,
+    paths: Sequence[Path],
+    *,
+    actor: User | None = None,
+    format: str | None = None,
+    field: str | None = None,
+    text_mode: str = "line",
+    options: dict[str, Any] | None = None,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Import files, folders or archives into a project, with one report."""
+    started = time.perf_counter()
+    with ws.db.read() as conn:
+        require_role(conn, actor, project_id, Role.manager)
+        project = load_project(conn, project_id)
+    report = ImportReport(project=project.name)
+    missing = [str(p) for p in paths if not Path(p).exists()]
+    if missing:
+        raise InvalidInput(
+            f"no such file or folder: {', '.join(missing)}", paths=missing
+        )
+    log.info("import into %s from %d path(s) started", project.name, len(paths))
+
+    if format and format not in ("auto", "files"):
+        fmt = plugins.formats.get(format)
+        for path in paths:
+            result = fmt.load(Path(path), options=options or {})
+            if result.label_schema is not None:
+                _merge_labels(ws, project_id, result.label_schema, actor)
+            import_drafts(
+                ws,
+                project_id,
+                result.drafts,
+                report=report,
+                actor=actor,
+                progress=progress,
+            )
+            report.rejected.extend(result.rejections)
+    else:
+        from annotary.ingest.readers import IngestOptions, read_sources
+
+        opts = IngestOptions(
+            kind=project.kind,
+            text_mode=text_mode,  # type: ignore[arg-type]
+            field=field,
+            max_members=ws.settings.max_archive_members,
+            max_uncompressed_bytes=ws.settings.max_archive_mb * 2**20,
+            max_image_pixels=ws.settings.max_image_pixels,
+        )
+        entries = read_sources([Path(p) for p in paths], opts, tmp_dir=ws.tmp_dir)
+        import_drafts(
+            ws, project_id, entries, report=report, actor=actor, progress=progress
+        )
+        report.encodings.update(getattr(entries, "encodings", {}) or {})
+
+    report.seconds = round(time.perf_counter() - started, 3)
+    log.info(
+        "import into %s done: %d added, %d duplicates, %d rejected in %.2f s",
+        project.name,
+        report.added,
+        report.duplicates,
+        len(report.rejected),
+        report.seconds,
+    )
+    return report
+
+
+def _merge_labels(
+    ws: Workspace, project_id: int, found: LabelSchema, actor: User | None
+) -> None:
+    """Add labels an imported file uses that the schema lacks (a new version)."""
+    with ws.db.read() as conn:
+        project = load_project(conn, project_id)
+    schema = project.label_schema
+    new = [label for label in found.labels if label.name not in schema.names]
+    if not new:
+        return
+    labels = [*schema.labels, *(Label(name=label.name) for label in new)]
+    tools = list(dict.fromkeys([*schema.tools, *found.tools]))
+    merged = LabelSchema(
+        labels=labels,
+        tools=tools,
+        multi_label=schema.multi_label or found.multi_label,
+        allow_overlap=schema.allow_overlap or found.allow_overlap,
+        ordinal=schema.ordinal,
+    )
+    current = _current_text(ws, project_id)
+    add_guideline(ws, project_id, text=current, label_schema=merged, actor=actor)
+
+
+def _current_text(ws: Workspace, project_id: int) -> str:
+    from annotary.services.projects import guidelines_of
+
+    with ws.db.read() as conn:
+        return guidelines_of(conn, project_id)[-1].text

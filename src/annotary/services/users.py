@@ -1,0 +1,228 @@
+"""Users, passwords, API tokens and project roles."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import UTC, datetime
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Connection, RowMapping, delete, select, update
+
+from annotary.core.models import ROLE_RANK, Role, User
+from annotary.errors import (
+    Conflict,
+    InvalidInput,
+    NotAuthenticated,
+    NotFound,
+    PermissionDenied,
+)
+from annotary.services.workspace import Workspace
+from annotary.storage import tables as t
+
+_hasher = PasswordHasher()
+TOKEN_PREFIX = "ann_"
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _user(row: RowMapping) -> User:
+    return User(
+        id=row["id"],
+        username=row["username"],
+        is_admin=row["is_admin"],
+        active=row["active"],
+    )
+
+
+def create_user(
+    ws: Workspace, username: str, password: str | None, *, is_admin: bool = False
+) -> User:
+    username = username.strip()
+    if not username or len(username) > 150:
+        raise InvalidInput("username must be 1 to 150 characters", field="username")
+    if password is not None and len(password) < 8:
+        raise InvalidInput("password must be at least 8 characters", field="password")
+    hashed = _hasher.hash(password) if password is not None else None
+    with ws.db.write() as conn:
+        if conn.execute(
+            select(t.users.c.id).where(t.users.c.username == username)
+        ).first():
+            raise Conflict(f"user {username!r} exists", field="username")
+        uid = conn.execute(
+            t.users.insert().values(
+                username=username,
+                password_hash=hashed,
+                is_admin=is_admin,
+                active=True,
+                created_at=now(),
+            )
+        ).inserted_primary_key[0]
+    return User(id=uid, username=username, is_admin=is_admin)
+
+
+def set_password(ws: Workspace, username: str, password: str) -> None:
+    if len(password) < 8:
+        raise InvalidInput("password must be at least 8 characters", field="password")
+    with ws.db.write() as conn:
+        done = conn.execute(
+            update(t.users)
+            .where(t.users.c.username == username)
+            .values(password_hash=_hasher.hash(password))
+        ).rowcount
+    if not done:
+        raise NotFound(f"no user {username!r}")
+
+
+def authenticate(ws: Workspace, username: str, password: str) -> User:
+    with ws.db.read() as conn:
+        row = (
+            conn.execute(select(t.users).where(t.users.c.username == username))
+            .mappings()
+            .first()
+        )
+    if row is None or not row["password_hash"] or not row["active"]:
+        # Hash anyway so a missing user takes as long as a wrong password.
+        _hasher.hash(password)
+        raise NotAuthenticated("wrong username or password")
+    try:
+        _hasher.verify(row["password_hash"], password)
+    except (VerificationError, InvalidHashError):
+        raise NotAuthenticated("wrong username or password") from None
+    return _user(row)
+
+
+def get_user(ws: Workspace, user_id: int) -> User:
+    with ws.db.read() as conn:
+        row = (
+            conn.execute(select(t.users).where(t.users.c.id == user_id))
+            .mappings()
+            .first()
+        )
+    if row is None:
+        raise NotFound(f"no user with id {user_id}")
+    return _user(row)
+
+
+def find_user(ws: Workspace, username: str) -> User:
+    with ws.db.read() as conn:
+        row = (
+            conn.execute(select(t.users).where(t.users.c.username == username))
+            .mappings()
+            .first()
+        )
+    if row is None:
+        raise NotFound(f"no user {username!r}")
+    return _user(row)
+
+
+def list_users(ws: Workspace) -> list[User]:
+    with ws.db.read() as conn:
+        rows = conn.execute(select(t.users).order_by(t.users.c.id)).mappings().all()
+    return [_user(row) for row in rows]
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(ws: Workspace, user: User, name: str = "default") -> str:
+    """A new API token for ``user``; only its hash is stored, so show it once."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    with ws.db.write() as conn:
+        conn.execute(
+            t.api_tokens.insert().values(
+                user_id=user.id,
+                name=name,
+                token_hash=_token_hash(token),
+                prefix=token[:8],
+                created_at=now(),
+            )
+        )
+    return token
+
+
+def user_for_token(ws: Workspace, token: str) -> User:
+    with ws.db.read() as conn:
+        row = (
+            conn.execute(
+                select(t.users)
+                .join(t.api_tokens, t.api_tokens.c.user_id == t.users.c.id)
+                .where(t.api_tokens.c.token_hash == _token_hash(token))
+            )
+            .mappings()
+            .first()
+        )
+    if row is None or not row["active"]:
+        raise NotAuthenticated("invalid API token")
+    return _user(row)
+
+
+def revoke_tokens(ws: Workspace, user: User) -> int:
+    with ws.db.write() as conn:
+        return conn.execute(
+            delete(t.api_tokens).where(t.api_tokens.c.user_id == user.id)
+        ).rowcount
+
+
+# Roles -------------------------------------------------------------------
+
+
+def set_role(ws: Workspace, project_id: int, user_id: int, role: Role | str) -> None:
+    role = Role(role)
+    with ws.db.write() as conn:
+        conn.execute(
+            delete(t.memberships).where(
+                (t.memberships.c.project_id == project_id)
+                & (t.memberships.c.user_id == user_id)
+            )
+        )
+        conn.execute(
+            t.memberships.insert().values(
+                project_id=project_id, user_id=user_id, role=role.value
+            )
+        )
+
+
+def remove_member(ws: Workspace, project_id: int, user_id: int) -> None:
+    with ws.db.write() as conn:
+        conn.execute(
+            delete(t.memberships).where(
+                (t.memberships.c.project_id == project_id)
+                & (t.memberships.c.user_id == user_id)
+            )
+        )
+
+
+def role_of(conn: Connection, user: User | None, project_id: int) -> Role | None:
+    """The user's role in a project; None (the CLI, the system) acts as admin."""
+    if user is None or user.is_admin:
+        return Role.admin
+    value = conn.execute(
+        select(t.memberships.c.role).where(
+            (t.memberships.c.project_id == project_id)
+            & (t.memberships.c.user_id == user.id)
+        )
+    ).scalar()
+    return Role(value) if value else None
+
+
+def require_role(
+    conn: Connection, user: User | None, project_id: int, least: Role
+) -> Role:
+    """The user's role, if it is at least ``least``; otherwise PermissionDenied.
+
+    A user who is no member of the project gets NotFound, so project ids do not
+    leak to people outside it.
+    """
+    role = role_of(conn, user, project_id)
+    if role is None:
+        raise NotFound(f"no project with id {project_id}")
+    if ROLE_RANK[role] < ROLE_RANK[least]:
+        raise PermissionDenied(
+            f"this needs the {least.value} role in the project; you are {role.value}"
+        )
+    return role

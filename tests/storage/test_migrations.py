@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect
+
+from annotary.services.workspace import Workspace
+from annotary.storage.tables import metadata
+
+
+def test_migrations_build_exactly_the_declared_tables(workspace: Workspace) -> None:
+    with workspace.db.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        diff = compare_metadata(context, metadata)
+        tables = set(inspect(conn).get_table_names())
+
+    assert diff == []
+    assert set(metadata.tables) <= tables
+    assert "alembic_version" in tables
+
+
+def test_opening_twice_migrates_once(workspace: Workspace) -> None:
+    workspace.db.create_all()
+    with workspace.db.engine.connect() as conn:
+        version = conn.exec_driver_sql("select version_num from alembic_version").all()
+    assert version == [("0001",)]
