@@ -40,10 +40,7 @@ export function describe(region: Region, text: string | null = null): string {
     return `${region.label ?? "?"}: x ${fmt(region.x)}, y ${fmt(region.y)}, ${fmt(region.w)}×${fmt(region.h)}`;
   }
   if (region.type === "span") {
-    const shown =
-      text === null
-        ? (region.text ?? "")
-        : text.slice(codePointToUtf16(text, region.start), codePointToUtf16(text, region.end));
+    const shown = text === null ? (region.text ?? "") : spanTextOr(text, region);
     return `${region.label ?? "?"}: “${shown}” [${region.start}, ${region.end})`;
   }
   return `class: ${region.labels.join(", ") || "(none)"}`;
@@ -51,4 +48,12 @@ export function describe(region: Region, text: string | null = null): string {
 
 function fmt(value: number): string {
   return Number.isInteger(value) ? String(value) : value.toFixed(2);
+}
+
+function spanTextOr(text: string, span: SpanRegion): string {
+  try {
+    return text.slice(codePointToUtf16(text, span.start), codePointToUtf16(text, span.end));
+  } catch {
+    return span.text ?? "";
+  }
 }
