@@ -32,38 +32,86 @@ class State:
         self.image = image
         schema_boxes = {
             "labels": [
-                {"name": "person", "color": "#e6194b", "hotkey": "1",
-                 "description": "", "attributes": []},
-                {"name": "face", "color": "#3cb44b", "hotkey": "2",
-                 "description": "", "attributes": []},
+                {
+                    "name": "person",
+                    "color": "#e6194b",
+                    "hotkey": "1",
+                    "description": "",
+                    "attributes": [],
+                },
+                {
+                    "name": "face",
+                    "color": "#3cb44b",
+                    "hotkey": "2",
+                    "description": "",
+                    "attributes": [],
+                },
             ],
-            "tools": ["bbox"], "multi_label": False, "allow_overlap": False,
+            "tools": ["bbox"],
+            "multi_label": False,
+            "allow_overlap": False,
         }
         schema_spans = {
             "labels": [
-                {"name": "person", "color": "#4363d8", "hotkey": "1",
-                 "description": "", "attributes": []},
-                {"name": "geo-loc", "color": "#f58231", "hotkey": "2",
-                 "description": "", "attributes": []},
+                {
+                    "name": "person",
+                    "color": "#4363d8",
+                    "hotkey": "1",
+                    "description": "",
+                    "attributes": [],
+                },
+                {
+                    "name": "geo-loc",
+                    "color": "#f58231",
+                    "hotkey": "2",
+                    "description": "",
+                    "attributes": [],
+                },
             ],
-            "tools": ["span"], "multi_label": False, "allow_overlap": False,
+            "tools": ["span"],
+            "multi_label": False,
+            "allow_overlap": False,
         }
-        counts = {"total": 0, "new": 0, "in_progress": 0, "done": 0,
-                  "reviewed": 0, "excluded": 0}
+        counts = {
+            "total": 0,
+            "new": 0,
+            "in_progress": 0,
+            "done": 0,
+            "reviewed": 0,
+            "excluded": 0,
+        }
         self.projects = [
-            {"id": 1, "name": "Boxes", "kind": "image", "description": "mock",
-             "settings": {"overlap": 1, "queue_order": "sequential"},
-             "label_schema": schema_boxes, "guideline_version": 1,
-             "role": "admin", "counts": dict(counts, total=1, new=1)},
-            {"id": 2, "name": "Spans", "kind": "text", "description": "mock",
-             "settings": {"overlap": 1, "queue_order": "sequential"},
-             "label_schema": schema_spans, "guideline_version": 1,
-             "role": "admin", "counts": dict(counts, total=len(texts), new=len(texts))},
+            {
+                "id": 1,
+                "name": "Boxes",
+                "kind": "image",
+                "description": "mock",
+                "settings": {"overlap": 1, "queue_order": "sequential"},
+                "label_schema": schema_boxes,
+                "guideline_version": 1,
+                "role": "admin",
+                "counts": dict(counts, total=1, new=1),
+            },
+            {
+                "id": 2,
+                "name": "Spans",
+                "kind": "text",
+                "description": "mock",
+                "settings": {"overlap": 1, "queue_order": "sequential"},
+                "label_schema": schema_spans,
+                "guideline_version": 1,
+                "role": "admin",
+                "counts": dict(counts, total=len(texts), new=len(texts)),
+            },
         ]
         width, height = image.size
         self.items: dict[int, dict[str, Any]] = {
-            1: self._item(1, 1, None, {"path": "p", "mime": "image/png",
-                                       "width": width, "height": height}),
+            1: self._item(
+                1,
+                1,
+                None,
+                {"path": "p", "mime": "image/png", "width": width, "height": height},
+            ),
         }
         for n, text in enumerate(texts):
             self.items[10 + n] = self._item(10 + n, 2, text, None)
@@ -72,9 +120,20 @@ class State:
 
     @staticmethod
     def _item(iid: int, pid: int, text: str | None, media: Any) -> dict[str, Any]:
-        return {"id": iid, "project_id": pid, "external_id": f"x{iid}", "text": text,
-                "media": media, "meta": {}, "status": "new", "split": None,
-                "excluded": False, "flags": [], "labels": [], "annotators": []}
+        return {
+            "id": iid,
+            "project_id": pid,
+            "external_id": f"x{iid}",
+            "text": text,
+            "media": media,
+            "meta": {},
+            "status": "new",
+            "split": None,
+            "excluded": False,
+            "flags": [],
+            "labels": [],
+            "annotators": [],
+        }
 
 
 def create_app(state: State) -> FastAPI:
@@ -102,20 +161,26 @@ def create_app(state: State) -> FastAPI:
     async def login(request: Request) -> Response:
         body = await request.json()
         if body.get("password") != "secret":
-            return _error(401, "annotary.unauthenticated", "Wrong user name or password.")
+            message = "Wrong user name or password."
+            return _error(401, "annotary.unauthenticated", message)
         token = secrets.token_hex(8)
         state.sessions[token] = body["username"]
-        response = JSONResponse({"user": {"id": 1, "username": body["username"],
-                                          "is_admin": True},
-                                 "csrf_token": f"csrf-{token}"})
+        response = JSONResponse(
+            {
+                "user": {"id": 1, "username": body["username"], "is_admin": True},
+                "csrf_token": f"csrf-{token}",
+            }
+        )
         response.set_cookie("session", token, httponly=True, samesite="lax")
         return response
 
     @app.get("/api/v1/auth/me")
     def me(request: Request) -> dict[str, Any]:
         token = request.cookies.get("session", "")
-        return {"user": {"id": 1, "username": user(request), "is_admin": True},
-                "csrf_token": f"csrf-{token}"}
+        return {
+            "user": {"id": 1, "username": user(request), "is_admin": True},
+            "csrf_token": f"csrf-{token}",
+        }
 
     @app.post("/api/v1/auth/logout")
     def logout(request: Request) -> Response:
@@ -142,8 +207,11 @@ def create_app(state: State) -> FastAPI:
         start = int(cursor or 0)
         page = rows[start : start + limit]
         more = start + limit < len(rows)
-        return {"items": page, "next_cursor": str(start + limit) if more else None,
-                "total": len(rows)}
+        return {
+            "items": page,
+            "next_cursor": str(start + limit) if more else None,
+            "total": len(rows),
+        }
 
     @app.post("/api/v1/projects/{pid}/queue/next")
     def next_item(pid: int) -> Any:
@@ -174,9 +242,15 @@ def create_app(state: State) -> FastAPI:
         body = await request.json()
         aid = len(state.annotations) + 1
         state.annotations[aid] = {
-            "id": aid, "item_id": iid, "regions": body["regions"], "user_id": 1,
-            "origin": "human", "state": body["state"], "version": 1,
-            "lead_time": body.get("lead_time"), "parent_id": body.get("parent_id"),
+            "id": aid,
+            "item_id": iid,
+            "regions": body["regions"],
+            "user_id": 1,
+            "origin": "human",
+            "state": body["state"],
+            "version": 1,
+            "lead_time": body.get("lead_time"),
+            "parent_id": body.get("parent_id"),
         }
         if body["state"] == "submitted":
             state.done.add(iid)
@@ -187,10 +261,15 @@ def create_app(state: State) -> FastAPI:
         body = await request.json()
         current = state.annotations[aid]
         if body["version"] != current["version"]:
-            return _error(409, "annotary.conflict.stale", "Changed on the server.",
-                          current=current)
-        current.update(regions=body["regions"], state=body["state"],
-                       version=current["version"] + 1)
+            return _error(
+                409,
+                "annotary.conflict.stale",
+                "Changed on the server.",
+                current=current,
+            )
+        current.update(
+            regions=body["regions"], state=body["state"], version=current["version"] + 1
+        )
         if body["state"] == "submitted":
             state.done.add(current["item_id"])
         return current

@@ -1,0 +1,106 @@
+"""Drafts survive a reload, and a stale save shows both versions (mock API)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import uvicorn
+from PIL import Image
+
+from tests.e2e.conftest import VIEWPORT, Shots, free_port
+from tests.e2e.mock_api import State, create_app
+from tests.e2e.test_labeling import select_text
+
+TEXTS = ["\U0001f600 Alice met Bob in Paris.", "line one\r\nParis is big"]
+
+
+@pytest.fixture
+def mock() -> Iterator[tuple[str, State]]:
+    state = State(Image.new("RGB", (64, 48), "gray"), TEXTS)
+    port = free_port()
+    config = uvicorn.Config(
+        create_app(state), host="127.0.0.1", port=port, log_level="warning"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}", state
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def mock_page(browser: Any, mock: tuple[str, State]) -> Iterator[Any]:
+    context = browser.new_context(viewport=VIEWPORT, base_url=mock[0])
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto("/")
+    page.get_by_label("User name").fill("ann")
+    page.get_by_label("Password").fill("secret")
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("heading", name="Projects").wait_for()
+    yield page
+    context.close()
+    assert errors == [], f"the page raised: {errors}"
+
+
+def test_local_draft_survives_reload(
+    mock_page: Any, mock: tuple[str, State], shots: Shots
+) -> None:
+    page = mock_page
+    page.goto("/#/projects/2/label")
+    page.get_by_test_id("ner-text").wait_for()
+    select_text(page, "Alice")
+    assert page.get_by_test_id("regions").locator("li").count() == 1
+
+    page.reload()
+    page.get_by_test_id("ner-text").wait_for()
+    message = page.get_by_test_id("message")
+    assert message.inner_text() == "Restored your unsaved local draft."
+    regions = page.get_by_test_id("regions").locator("li")
+    assert regions.count() == 1
+    assert "“Alice” [2, 7)" in regions.first.inner_text()
+    shots(page, "restored-draft")
+    assert mock[1].annotations == {}
+
+
+def test_stale_save_shows_both_versions_and_keeps_mine(
+    mock_page: Any, mock: tuple[str, State], shots: Shots
+) -> None:
+    page, state = mock_page, mock[1]
+    page.goto("/#/projects/2/label")
+    page.get_by_test_id("ner-text").wait_for()
+    select_text(page, "Alice")
+    page.get_by_role("button", name="Save draft").click()
+    page.get_by_test_id("message").filter(has_text="Draft saved").wait_for()
+    assert state.annotations[1]["version"] == 1
+
+    # Someone else saves version 2 with a different span meanwhile.
+    other = {"id": "zz", "type": "span", "label": "geo-loc", "start": 19, "end": 24}
+    state.annotations[1].update(version=2, regions=[other], author="bob")
+
+    page.keyboard.press("2")
+    select_text(page, "Paris")
+    page.get_by_role("button", name="Save draft").click()
+    dialog = page.get_by_role("dialog")
+    dialog.wait_for()
+    text = dialog.inner_text()
+    assert "Your version (2 regions)" in text
+    assert "Server version 2 (1 regions)" in text
+    assert "geo-loc: “Paris” [19, 24)" in text
+    shots(page, "conflict")
+
+    dialog.get_by_role("button", name="Keep mine (save over it)").click()
+    page.get_by_test_id("message").filter(has_text="Draft saved (version 3)").wait_for()
+    saved = state.annotations[1]
+    assert saved["version"] == 3
+    spans = sorted((r["start"], r["end"], r["label"]) for r in saved["regions"])
+    assert spans == [(2, 7, "person"), (19, 24, "geo-loc")]
