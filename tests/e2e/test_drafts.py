@@ -104,3 +104,36 @@ def test_stale_save_shows_both_versions_and_keeps_mine(
     assert saved["version"] == 3
     spans = sorted((r["start"], r["end"], r["label"]) for r in saved["regions"])
     assert spans == [(2, 7, "person"), (19, 24, "geo-loc")]
+
+
+def test_data_manager_virtualises_100000_items(
+    browser: Any, mock: tuple[str, State], shots: Shots
+) -> None:
+    base, state = mock
+    for n in range(100_000):
+        iid = 1_000 + n
+        state.items[iid] = State._item(iid, 2, f"sentence number {n}", None)
+    context = browser.new_context(viewport=VIEWPORT, base_url=base)
+    page = context.new_page()
+    page.goto("/")
+    page.get_by_label("User name").fill("ann")
+    page.get_by_label("Password").fill("secret")
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("heading", name="Projects").wait_for()
+
+    page.goto("/#/projects/2/data")
+    page.get_by_text("#10", exact=True).wait_for()
+    assert page.get_by_test_id("total").inner_text() == "100002 items"
+    grid = page.get_by_role("grid", name="Items")
+    assert grid.get_by_role("row").count() < 60
+
+    # Row 50,001 (item 50,999) sits at 50,000 x 44 px; scrolling there loads it.
+    grid.evaluate("(el) => { el.scrollTop = 50000 * 44; }")
+    row = grid.get_by_role("row").filter(has_text="sentence number 49998")
+    row.wait_for(timeout=60_000)
+    assert row.get_attribute("aria-rowindex") == "50001"
+    top = grid.evaluate("(el) => el.getBoundingClientRect().top")
+    assert abs(row.bounding_box()["y"] - top) <= 1  # at the top: no scroll drift
+    assert grid.get_by_role("row").count() < 60
+    shots(page, "data-manager-row-50001")
+    context.close()
