@@ -72,6 +72,27 @@ class State:
             "multi_label": False,
             "allow_overlap": False,
         }
+        schema_classes = {
+            "labels": [
+                {
+                    "name": "pos",
+                    "color": "#3cb44b",
+                    "hotkey": "1",
+                    "description": "praises",
+                    "attributes": [],
+                },
+                {
+                    "name": "neg",
+                    "color": "#e6194b",
+                    "hotkey": "2",
+                    "description": "criticises",
+                    "attributes": [],
+                },
+            ],
+            "tools": ["class"],
+            "multi_label": False,
+            "allow_overlap": False,
+        }
         counts = {
             "total": 0,
             "new": 0,
@@ -103,6 +124,17 @@ class State:
                 "role": "admin",
                 "counts": dict(counts, total=len(texts), new=len(texts)),
             },
+            {
+                "id": 3,
+                "name": "Classes",
+                "kind": "text",
+                "description": "mock",
+                "settings": {"overlap": 1, "queue_order": "sequential"},
+                "label_schema": schema_classes,
+                "guideline_version": 1,
+                "role": "annotator",
+                "counts": dict(counts, total=1, done=1),
+            },
         ]
         width, height = image.size
         self.items: dict[int, dict[str, Any]] = {
@@ -115,6 +147,7 @@ class State:
         }
         for n, text in enumerate(texts):
             self.items[10 + n] = self._item(10 + n, 2, text, None)
+        self.items[30] = self._item(30, 3, "A warm, funny film.", None)
         self.annotations: dict[int, dict[str, Any]] = {}
         self.done: set[int] = set()
 

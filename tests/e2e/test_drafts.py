@@ -15,6 +15,10 @@ from tests.e2e.conftest import VIEWPORT, Shots, free_port
 from tests.e2e.mock_api import State, create_app
 from tests.e2e.test_labeling import select_text
 
+FOCUSED = """() => {
+  const el = document.activeElement;
+  return [el.tagName, el.textContent.trim(), getComputedStyle(el).outlineStyle];
+}"""
 TEXTS = ["\U0001f600 Alice met Bob in Paris.", "line one\r\nParis is big"]
 
 
@@ -136,4 +140,97 @@ def test_data_manager_virtualises_100000_items(
     assert abs(row.bounding_box()["y"] - top) <= 1  # at the top: no scroll drift
     assert grid.get_by_role("row").count() < 60
     shots(page, "data-manager-row-50001")
+    context.close()
+
+
+def test_model_prelabels_are_dashed_editable_and_linked(
+    mock_page: Any, mock: tuple[str, State], shots: Shots
+) -> None:
+    page, state = mock_page, mock[1]
+    model_box = {
+        "id": "m1",
+        "type": "bbox",
+        "label": "person",
+        "score": 0.87,
+        "x": 8,
+        "y": 6,
+        "w": 20,
+        "h": 30,
+    }
+    state.annotations[99] = {
+        "id": 99,
+        "item_id": 1,
+        "regions": [model_box],
+        "origin": "model",
+        "state": "submitted",
+        "version": 1,
+        "model_name": "detector",
+    }
+    page.goto("/#/projects/1/label")
+    page.get_by_test_id("image-canvas").wait_for()
+    regions = page.get_by_test_id("regions").locator("li")
+    regions.first.wait_for()
+    assert regions.first.inner_text().startswith("model · person: x 8, y 6, 20×30")
+    assert "1 model suggestion (dashed" in page.get_by_test_id("message").inner_text()
+    shots(page, "prelabel")
+
+    # Editing the suggestion makes it the person's own; it is saved with its parent.
+    regions.first.get_by_role("button").first.click()
+    page.keyboard.press("ArrowRight")
+    assert regions.first.inner_text().startswith("person: x 9, y 6, 20×30")
+    # Focus is on the region's button, where Enter presses that button instead.
+    page.get_by_test_id("submit").click()
+    page.get_by_test_id("message").filter(has_text="Submitted").wait_for()
+    [mine] = [a for a in state.annotations.values() if a["origin"] == "human"]
+    assert mine["parent_id"] == 99
+    assert [(r["x"], r["y"], r["score"]) for r in mine["regions"]] == [(9, 6, 0.87)]
+
+
+def test_text_classification_by_hotkey(
+    mock_page: Any, mock: tuple[str, State], shots: Shots
+) -> None:
+    page, state = mock_page, mock[1]
+    page.goto("/#/projects/3/label")
+    page.get_by_test_id("item-text").wait_for()
+    page.keyboard.press("2")
+    assert page.get_by_role("radio", name="neg").is_checked()
+    page.keyboard.press("1")
+    assert page.get_by_role("radio", name="pos").is_checked()
+    assert not page.get_by_role("radio", name="neg").is_checked()
+    shots(page, "text-class")
+    page.keyboard.press("Enter")
+    page.get_by_test_id("queue-empty").wait_for()
+    [saved] = state.annotations.values()
+    assert saved["item_id"] == 30
+    assert [(r["type"], r["labels"]) for r in saved["regions"]] == [("class", ["pos"])]
+
+
+def test_login_and_labeling_are_reachable_by_keyboard(
+    browser: Any, mock: tuple[str, State]
+) -> None:
+    context = browser.new_context(viewport=VIEWPORT, base_url=mock[0])
+    page = context.new_page()
+    page.goto("/")
+    page.get_by_label("User name").wait_for()
+    focused = "() => document.activeElement.getAttribute('name')"
+    page.keyboard.press("Tab")
+    assert page.evaluate(focused) == "username"
+    page.keyboard.type("ann")
+    page.keyboard.press("Tab")
+    assert page.evaluate(focused) == "password"
+    page.keyboard.type("secret")
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="Projects").wait_for()
+
+    page.goto("/#/projects/1/label")
+    page.get_by_test_id("image-canvas").wait_for()
+    seen = set()
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        tag, text, outline = page.evaluate(FOCUSED)
+        if tag == "BODY":
+            continue
+        seen.add(text)
+        assert outline != "none", f"{tag} {text!r} shows no focus ring"
+    assert {"Submit Enter", "Save draft", "Skip"} <= seen
     context.close()
