@@ -148,3 +148,30 @@ def test_excluded_items_leave_the_queue(workspace: Workspace) -> None:
     a = member(workspace, project.id, "a", "annotator")
     assert queue.next_item(workspace, project.id, a).id == second
     assert items.get_item(workspace, first).exclude_reason == "duplicate"
+
+
+def test_gold_items_are_mixed_in_for_everyone_at_the_rate(workspace: Workspace) -> None:
+    from annotary.services import gold
+
+    project = projects.create_project(
+        workspace, "G", "text", settings={"gold_rate": 0.25, "seed": 3}
+    )
+    ids = add_texts(workspace, project.id, [f"t{n}" for n in range(80)])
+    gold_ids = ids[-8:]  # at the end of the queue: only the mixing can bring them
+    gold.set_gold(workspace, {i: [{"type": "class", "label": "x"}] for i in gold_ids})
+    people = [member(workspace, project.id, n, "annotator") for n in ("a", "b")]
+
+    served: dict[str, list[int]] = {}
+    for person in people:
+        got = served.setdefault(person.username, [])
+        for _ in range(24):
+            item = queue.next_item(workspace, project.id, person)
+            got.append(item.id)
+            annotations.create_annotation(workspace, item.id, [], actor=person)
+
+    for got in served.values():
+        golds = [i for i in got if i in gold_ids]
+        assert 2 <= len(golds) <= 12, golds
+        assert len(set(got)) == len(got)
+    shared = set(served["a"]) & set(served["b"]) & set(gold_ids)
+    assert shared, "overlap 1 must not keep a gold item from the second person"

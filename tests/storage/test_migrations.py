@@ -23,4 +23,4 @@ def test_opening_twice_migrates_once(workspace: Workspace) -> None:
     workspace.db.create_all()
     with workspace.db.engine.connect() as conn:
         version = conn.exec_driver_sql("select version_num from alembic_version").all()
-    assert version == [("0001",)]
+    assert version == [("0002",)]

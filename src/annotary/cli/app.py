@@ -394,5 +394,143 @@ def token_create(
     )
 
 
+# splits ------------------------------------------------------------------
+
+
+@app.command()
+@guarded
+def split(
+    project: str,
+    ratios: str = typer.Option("train=0.8,val=0.1,test=0.1", help="NAME=SHARE,..."),
+    seed: int = typer.Option(0, help="The same seed gives the same splits."),
+    stratify: bool = typer.Option(False, "--stratify", help="Keep label shares."),
+    group_by: str | None = typer.Option(
+        None, "--group-by", help="Metadata key whose items stay in one split."
+    ),
+    as_json: bool = JsonOption,
+) -> None:
+    """Split items into train/val/test without leakage; stored on the items."""
+    from annotary.services import splits
+
+    shares: dict[str, float] = {}
+    for pair in ratios.split(","):
+        name, sep, value = pair.partition("=")
+        try:
+            shares[name.strip()] = float(value)
+        except ValueError:
+            fail(f"--ratios: {pair!r} is not NAME=SHARE")
+        if not sep:
+            fail(f"--ratios: {pair!r} is not NAME=SHARE")
+    ws = workspace()
+    result = splits.split_project(
+        ws,
+        projects.resolve_project(ws, project),
+        ratios=shares,
+        seed=seed,
+        stratify=stratify,
+        group_by=group_by,
+    )
+    emit(result, as_json, _print_split)
+
+
+def _print_split(r: dict[str, Any]) -> None:
+    console.print(
+        "Split: " + ", ".join(f"{k} {v}" for k, v in sorted(r["counts"].items()))
+    )
+    leaks = r["leakage"]
+    total = len(leaks.get("exact", [])) + len(leaks.get("near", []))
+    console.print(f"Duplicate groups that cross splits: {total}")
+
+
+# snapshots ---------------------------------------------------------------
+
+snapshot_app = typer.Typer(
+    help="Freeze, list and compare exports.", no_args_is_help=True
+)
+app.add_typer(snapshot_app, name="snapshot")
+
+
+@snapshot_app.command("create")
+@guarded
+def snapshot_create(
+    project: str,
+    name: str | None = typer.Option(None, help="Default: v1, v2, ..."),
+    format: str = typer.Option("jsonl", "--format", help="Any export format."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Freeze an export with a manifest (ids, versions, splits, sha256 of files)."""
+    from annotary.services import snapshots
+
+    ws = workspace()
+    summary = snapshots.create_snapshot(
+        ws, projects.resolve_project(ws, project), name=name, format=format
+    )
+    emit(
+        summary,
+        as_json,
+        lambda s: console.print(
+            f"Snapshot [bold]{s['name']}[/] (id {s['id']}): "
+            f"{s['counts']['items']} items, "
+            f"{s['counts']['annotations']} annotations, manifest sha256 "
+            f"{s['manifest_sha256']}\n  {s['path']}"
+        ),
+    )
+
+
+@snapshot_app.command("list")
+@guarded
+def snapshot_list(project: str, as_json: bool = JsonOption) -> None:
+    """List a project's snapshots."""
+    from annotary.services import snapshots
+
+    ws = workspace()
+    rows = snapshots.list_snapshots(ws, projects.resolve_project(ws, project))
+    emit(
+        rows,
+        as_json,
+        lambda data: table(
+            ["id", "name", "format", "items", "annotations", "created", "sha256"],
+            [
+                [
+                    s["id"],
+                    s["name"],
+                    s["format"],
+                    s["counts"]["items"],
+                    s["counts"]["annotations"],
+                    s["created_at"][:19],
+                    s["manifest_sha256"][:12],
+                ]
+                for s in data
+            ],
+        ),
+    )
+
+
+@snapshot_app.command("diff")
+@guarded
+def snapshot_diff(old: str, new: str, as_json: bool = JsonOption) -> None:
+    """What changed between two snapshots (ids or PROJECT:NAME)."""
+    from annotary.services import snapshots
+
+    ws = workspace()
+    diff = snapshots.diff_snapshots(
+        ws, snapshots.resolve_snapshot(ws, old), snapshots.resolve_snapshot(ws, new)
+    )
+    emit(diff, as_json, _print_diff)
+
+
+def _print_diff(d: dict[str, Any]) -> None:
+    console.print(f"{d['old']['name']} -> {d['new']['name']}")
+    console.print(
+        f"  items added: {len(d['items_added'])}, removed: {len(d['items_removed'])}"
+    )
+    console.print(f"  items whose annotations changed: {len(d['annotations_changed'])}")
+    console.print(f"  items that moved split: {len(d['split_changed'])}")
+    va, vb = d["guideline_version"]
+    console.print(f"  guideline version: v{va} -> v{vb}")
+    for path in d["files_changed"]:
+        console.print(f"  file changed: {path}")
+
+
 def main() -> None:
     app()

@@ -22,6 +22,7 @@ from annotary.services.items import _can_see_item, item_row
 from annotary.services.projects import load_project
 from annotary.services.users import now, require_role
 from annotary.services.workspace import Workspace
+from annotary.storage import inserted_id
 from annotary.storage import tables as t
 
 _regions = TypeAdapter(list[Region])
@@ -222,27 +223,29 @@ def create_annotation(
                     "parent_id is no annotation of this item", field="parent_id"
                 )
         stamp = now()
-        aid = conn.execute(
-            t.annotations.insert().values(
-                project_id=project.id,
-                item_id=item_id,
-                user_id=actor.id if actor and origin == "human" else None,
-                author=(actor.username if actor else None)
-                if origin == "human"
-                else model_name,
-                origin=origin,
-                model_name=model_name,
-                model_version=model_version,
-                parent_id=parent_id,
-                guideline_version=project.guideline_version,
-                state=state_value.value,
-                regions=[r.model_dump(mode="json") for r in parsed],
-                lead_time=lead_time,
-                version=1,
-                created_at=stamp,
-                updated_at=stamp,
+        aid = inserted_id(
+            conn.execute(
+                t.annotations.insert().values(
+                    project_id=project.id,
+                    item_id=item_id,
+                    user_id=actor.id if actor and origin == "human" else None,
+                    author=(actor.username if actor else None)
+                    if origin == "human"
+                    else model_name,
+                    origin=origin,
+                    model_name=model_name,
+                    model_version=model_version,
+                    parent_id=parent_id,
+                    guideline_version=project.guideline_version,
+                    state=state_value.value,
+                    regions=[r.model_dump(mode="json") for r in parsed],
+                    lead_time=lead_time,
+                    version=1,
+                    created_at=stamp,
+                    updated_at=stamp,
+                )
             )
-        ).inserted_primary_key[0]
+        )
         if origin == "human" and actor is not None and state_value == "submitted":
             _finish_assignment(conn, project.id, item_id, actor.id)
         refresh_item(conn, item_id, project.settings.overlap)

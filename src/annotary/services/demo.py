@@ -108,7 +108,8 @@ def demo_photos(folder: Path) -> list[tuple[Path, str]]:
     try:
         import numpy as np
         from PIL import Image
-        from skimage import data
+
+        data: Any = importlib.import_module("skimage.data")
     except ImportError:
         raise Unavailable(
             "the demo needs scikit-image: pip install 'annotary[demo]'"
@@ -133,7 +134,8 @@ def demo_photos(folder: Path) -> list[tuple[Path, str]]:
     try:
         import matplotlib.cbook as cbook
 
-        with cbook.get_sample_data("grace_hopper.jpg") as handle:
+        sample: Any = cbook.get_sample_data("grace_hopper.jpg")
+        with sample as handle:
             hopper = Image.open(handle)
             hopper.load()
         hopper.save(folder / "grace_hopper.jpg", quality=95)

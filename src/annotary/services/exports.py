@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +87,15 @@ def _choose(anns: list[Annotation], which: str) -> list[Annotation]:
     return done[-1:]
 
 
+def _tapped(
+    records: Iterator[tuple[Item, list[Annotation]]],
+    tap: Callable[[Item, list[Annotation]], None],
+) -> Iterator[tuple[Item, list[Annotation]]]:
+    for item, anns in records:
+        tap(item, anns)
+        yield item, anns
+
+
 def export_project(
     ws: Workspace,
     project_id: int,
@@ -95,8 +104,13 @@ def export_project(
     *,
     actor: User | None = None,
     options: dict[str, Any] | None = None,
+    tap: Callable[[Item, list[Annotation]], None] | None = None,
 ) -> Any:
-    """Write the project in ``format`` to ``out`` and return the format's report."""
+    """Write the project in ``format`` to ``out`` and return the format's report.
+
+    ``tap`` sees every record the format is given (snapshots build their
+    manifest from it, so the manifest lists exactly what was written).
+    """
     from annotary.formats.base import ExportContext
     from annotary.media.store import MediaStore
 
@@ -120,9 +134,12 @@ def export_project(
     def media_path(item: Item) -> Path | None:
         return store.local_path(item.media) if item.media else None
 
+    records = iter_records(ws, project_id, which=which, include_excluded=native)
+    if tap is not None:
+        records = _tapped(records, tap)
     ctx = ExportContext(
         project=project,
-        records=iter_records(ws, project_id, which=which, include_excluded=native),
+        records=records,
         out=Path(out),
         media_path=media_path,
         options=options,

@@ -120,12 +120,15 @@ def _flush(
         added = insert_drafts(conn, project_id, drafts, ranks)
         report.added += len(added)
         report.duplicates += len(batch) - len(added)
-        annotations = []
+        annotations: list[dict[str, Any]] = []
+        touched_items: set[int] = set()
         stamp = now()
         for draft in drafts:
             item_id = added.get(draft.content_hash)
             if item_id is None:
                 continue
+            if draft.annotations:
+                touched_items.add(item_id)
             for ann in draft.annotations:
                 annotations.append(
                     {
@@ -156,8 +159,8 @@ def _flush(
             report.annotations_added += len(annotations)
             from annotary.services.annotations import refresh_item
 
-            for item_id in {a["item_id"] for a in annotations}:
-                refresh_item(conn, item_id, project.settings.overlap)
+            for touched in touched_items:
+                refresh_item(conn, touched, project.settings.overlap)
         record(
             conn,
             "import.batch",
@@ -212,7 +215,7 @@ def import_paths(
 
         opts = IngestOptions(
             kind=project.kind,
-            text_mode=text_mode,  # type: ignore[arg-type]
+            text_mode=text_mode,
             field=field,
             max_members=ws.settings.max_archive_members,
             max_uncompressed_bytes=ws.settings.max_archive_mb * 2**20,

@@ -96,7 +96,7 @@ def next_rank(conn: Connection, project_id: int) -> int:
                 select(func.coalesce(func.max(t.items.c.rank), -1)).where(
                     t.items.c.project_id == project_id
                 )
-            ).scalar()
+            ).scalar_one()
         )
         + 1
     )

@@ -13,6 +13,7 @@ from annotary.errors import Conflict, InvalidInput, NotFound
 from annotary.services.audit import record
 from annotary.services.users import now, require_role, role_of
 from annotary.services.workspace import Workspace
+from annotary.storage import inserted_id
 from annotary.storage import tables as t
 
 
@@ -104,16 +105,18 @@ def create_project(
             select(t.projects.c.id).where(t.projects.c.name == name)
         ).first():
             raise Conflict(f"a project named {name!r} exists", field="name")
-        pid = conn.execute(
-            t.projects.insert().values(
-                name=name,
-                kind=kind,
-                description=description,
-                settings=valid.model_dump(mode="json"),
-                guideline_version=1,
-                created_at=now(),
+        pid = inserted_id(
+            conn.execute(
+                t.projects.insert().values(
+                    name=name,
+                    kind=kind,
+                    description=description,
+                    settings=valid.model_dump(mode="json"),
+                    guideline_version=1,
+                    created_at=now(),
+                )
             )
-        ).inserted_primary_key[0]
+        )
         conn.execute(
             t.guidelines.insert().values(
                 project_id=pid,

@@ -115,7 +115,15 @@ def next_item(ws: Workspace, project_id: int, user: User) -> Item | None:
             )
             return to_item(item_row(conn, held.item_id))
 
-        item_id = _claim(conn, project_id, user.id, settings.overlap)
+        item_id = None
+        gold = settings.gold_rate > 0 and _gold_turn(
+            conn, project_id, user.id, settings.gold_rate, settings.seed
+        )
+        if gold:
+            item_id = _gold_item(conn, project_id, user.id)
+        if item_id is None:
+            gold = False
+            item_id = _claim(conn, project_id, user.id, settings.overlap)
         if item_id is None:
             return None
         conn.execute(
@@ -124,12 +132,48 @@ def next_item(ws: Workspace, project_id: int, user: User) -> Item | None:
                 item_id=item_id,
                 user_id=user.id,
                 state="active",
-                is_gold=False,
+                is_gold=gold,
                 leased_until=lease_until,
                 created_at=now(),
             )
         )
         return to_item(item_row(conn, item_id))
+
+
+def _gold_turn(
+    conn: Connection, project_id: int, user_id: int, rate: float, seed: int
+) -> bool:
+    """Whether this person's next item is a gold one: a seeded, stable draw."""
+    served = conn.execute(
+        select(func.count()).where(
+            (t.assignments.c.project_id == project_id)
+            & (t.assignments.c.user_id == user_id)
+        )
+    ).scalar_one()
+    digest = hashlib.blake2b(
+        f"gold:{seed}:{user_id}:{served}".encode(), digest_size=8
+    ).digest()
+    return int.from_bytes(digest, "big") / 2**64 < rate
+
+
+def _gold_item(conn: Connection, project_id: int, user_id: int) -> int | None:
+    """A gold item this person has not seen; gold items ignore the overlap."""
+    mine = select(t.assignments.c.id).where(
+        (t.assignments.c.item_id == t.gold_answers.c.item_id)
+        & (t.assignments.c.user_id == user_id)
+    )
+    found = conn.execute(
+        select(t.gold_answers.c.item_id)
+        .join(t.items, t.items.c.id == t.gold_answers.c.item_id)
+        .where(
+            (t.gold_answers.c.project_id == project_id)
+            & (t.items.c.excluded == False)  # noqa: E712
+            & ~mine.exists()
+        )
+        .order_by(t.items.c.rank, t.items.c.id)
+        .limit(1)
+    ).scalar()
+    return int(found) if found is not None else None
 
 
 def _claim(conn: Connection, project_id: int, user_id: int, overlap: int) -> int | None:

@@ -19,6 +19,7 @@ from annotary.errors import (
     PermissionDenied,
 )
 from annotary.services.workspace import Workspace
+from annotary.storage import inserted_id
 from annotary.storage import tables as t
 
 _hasher = PasswordHasher()
@@ -52,15 +53,17 @@ def create_user(
             select(t.users.c.id).where(t.users.c.username == username)
         ).first():
             raise Conflict(f"user {username!r} exists", field="username")
-        uid = conn.execute(
-            t.users.insert().values(
-                username=username,
-                password_hash=hashed,
-                is_admin=is_admin,
-                active=True,
-                created_at=now(),
+        uid = inserted_id(
+            conn.execute(
+                t.users.insert().values(
+                    username=username,
+                    password_hash=hashed,
+                    is_admin=is_admin,
+                    active=True,
+                    created_at=now(),
+                )
             )
-        ).inserted_primary_key[0]
+        )
     return User(id=uid, username=username, is_admin=is_admin)
 
 

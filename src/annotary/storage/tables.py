@@ -1,7 +1,5 @@
 """The database tables (SQLAlchemy Core). SQLite and PostgreSQL share them."""
 
-from __future__ import annotations
-
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -242,4 +240,21 @@ audit_events = Table(
     Column("data", JSON, nullable=False),
     _ts("created_at"),
     Index("ix_audit_project", "project_id", "created_at"),
+)
+
+snapshots = Table(
+    "snapshots",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column(
+        "project_id", Id, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("name", String(200), nullable=False),
+    Column("format", String(50), nullable=False),
+    Column("path", Text, nullable=False),
+    Column("manifest_sha256", String(64), nullable=False),
+    Column("manifest", JSON, nullable=False),
+    Column("created_by", String(150), nullable=True),
+    _ts("created_at"),
+    UniqueConstraint("project_id", "name", name="uq_snapshots_project_name"),
 )

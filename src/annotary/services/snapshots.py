@@ -1,0 +1,255 @@
+"""Snapshots: a frozen, hashed export of a project that a training run can cite."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from annotary.core.models import Annotation, Item, Role, User
+from annotary.errors import Conflict, InvalidInput, NotFound
+from annotary.services import exports
+from annotary.services.audit import record
+from annotary.services.projects import load_project
+from annotary.services.users import require_role
+from annotary.services.workspace import Workspace
+from annotary.storage import inserted_id
+from annotary.storage import tables as t
+
+MANIFEST = "manifest.json"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def create_snapshot(
+    ws: Workspace,
+    project_id: int,
+    *,
+    name: str | None = None,
+    format: str = "jsonl",
+    actor: User | None = None,
+    options: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Export the project now and freeze it with a manifest of what it holds."""
+    with ws.db.read() as conn:
+        require_role(conn, actor, project_id, Role.manager)
+        project = load_project(conn, project_id)
+        taken = set(
+            conn.execute(
+                select(t.snapshots.c.name).where(t.snapshots.c.project_id == project_id)
+            ).scalars()
+        )
+    name = name or f"v{len(taken) + 1}"
+    if name in taken:
+        raise Conflict(f"project {project.name!r} has a snapshot named {name!r}")
+    if not name.replace("-", "").replace("_", "").replace(".", "").isalnum():
+        raise InvalidInput(
+            f"snapshot name {name!r} may hold letters, digits, '-', '_' and '.' only",
+            field="name",
+        )
+    folder = ws.root / "snapshots" / str(project_id) / name
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+
+    listed: list[dict[str, Any]] = []
+
+    def tap(item: Item, anns: list[Annotation]) -> None:
+        listed.append(
+            {
+                "id": item.id,
+                "content_hash": item.content_hash,
+                "split": item.split,
+                "excluded": item.excluded,
+                "annotations": [[a.id, a.version] for a in anns],
+            }
+        )
+
+    try:
+        report = exports.export_project(
+            ws,
+            project_id,
+            format,
+            folder / "export",
+            actor=actor,
+            options=options,
+            tap=tap,
+        )
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    files = {
+        str(path.relative_to(folder)): _sha256(path)
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+    created = datetime.now(UTC)
+    manifest = {
+        "project": {"id": project.id, "name": project.name, "kind": project.kind},
+        "snapshot": name,
+        "format": report.format,
+        "created_at": created.isoformat(),
+        "created_by": actor.username if actor else None,
+        "guideline_version": project.guideline_version,
+        "counts": {
+            "items": len(listed),
+            "annotations": sum(len(i["annotations"]) for i in listed),
+        },
+        "items": listed,
+        "files": files,
+    }
+    text = json.dumps(manifest, indent=1, sort_keys=True, ensure_ascii=False)
+    (folder / MANIFEST).write_text(text, encoding="utf-8")
+    manifest_sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    with ws.db.write() as conn:
+        snapshot_id = inserted_id(
+            conn.execute(
+                t.snapshots.insert().values(
+                    project_id=project_id,
+                    name=name,
+                    format=report.format,
+                    path=str(folder),
+                    manifest_sha256=manifest_sha,
+                    manifest=manifest,
+                    created_by=actor.username if actor else None,
+                    created_at=created,
+                )
+            )
+        )
+        record(
+            conn,
+            "snapshot.create",
+            project_id=project_id,
+            user=actor,
+            target=name,
+            data={"sha256": manifest_sha},
+        )
+    return _summary(snapshot_id, name, manifest, manifest_sha, folder)
+
+
+def _summary(
+    snapshot_id: int, name: str, manifest: dict[str, Any], sha: str, folder: Path
+) -> dict[str, Any]:
+    return {
+        "id": snapshot_id,
+        "name": name,
+        "project_id": manifest["project"]["id"],
+        "format": manifest["format"],
+        "created_at": manifest["created_at"],
+        "guideline_version": manifest["guideline_version"],
+        "counts": manifest["counts"],
+        "manifest_sha256": sha,
+        "path": str(folder),
+    }
+
+
+def list_snapshots(
+    ws: Workspace, project_id: int, *, actor: User | None = None
+) -> list[dict[str, Any]]:
+    with ws.db.read() as conn:
+        require_role(conn, actor, project_id, Role.manager)
+        rows = (
+            conn.execute(
+                select(t.snapshots)
+                .where(t.snapshots.c.project_id == project_id)
+                .order_by(t.snapshots.c.id)
+            )
+            .mappings()
+            .all()
+        )
+    return [
+        _summary(
+            r["id"], r["name"], r["manifest"], r["manifest_sha256"], Path(r["path"])
+        )
+        for r in rows
+    ]
+
+
+def get_manifest(
+    ws: Workspace, snapshot_id: int, *, actor: User | None = None
+) -> dict[str, Any]:
+    with ws.db.read() as conn:
+        row = (
+            conn.execute(select(t.snapshots).where(t.snapshots.c.id == snapshot_id))
+            .mappings()
+            .first()
+        )
+        if row is None:
+            raise NotFound(f"no snapshot with id {snapshot_id}")
+        require_role(conn, actor, row["project_id"], Role.manager)
+    return dict(row["manifest"])
+
+
+def resolve_snapshot(ws: Workspace, ref: str | int) -> int:
+    """A snapshot id from an id or ``PROJECT:NAME``."""
+    if isinstance(ref, int) or str(ref).isdigit():
+        return int(ref)
+    project, sep, name = str(ref).rpartition(":")
+    if not sep:
+        raise InvalidInput(f"snapshot {ref!r}: give an id or PROJECT:NAME")
+    from annotary.services.projects import resolve_project
+
+    pid = resolve_project(ws, project)
+    with ws.db.read() as conn:
+        found = conn.execute(
+            select(t.snapshots.c.id).where(
+                (t.snapshots.c.project_id == pid) & (t.snapshots.c.name == name)
+            )
+        ).scalar()
+    if found is None:
+        raise NotFound(f"project {project!r} has no snapshot named {name!r}")
+    return int(found)
+
+
+def diff_snapshots(
+    ws: Workspace, old_id: int, new_id: int, *, actor: User | None = None
+) -> dict[str, Any]:
+    """What changed between two snapshots: items, annotations, splits, files."""
+    old = get_manifest(ws, old_id, actor=actor)
+    new = get_manifest(ws, new_id, actor=actor)
+    before = {i["id"]: i for i in old["items"]}
+    after = {i["id"]: i for i in new["items"]}
+    changed_annotations = [
+        {
+            "item": item_id,
+            "before": before[item_id]["annotations"],
+            "after": after[item_id]["annotations"],
+        }
+        for item_id in sorted(before.keys() & after.keys())
+        if before[item_id]["annotations"] != after[item_id]["annotations"]
+    ]
+    moved = [
+        {
+            "item": item_id,
+            "before": before[item_id]["split"],
+            "after": after[item_id]["split"],
+        }
+        for item_id in sorted(before.keys() & after.keys())
+        if before[item_id]["split"] != after[item_id]["split"]
+    ]
+    files_changed = sorted(
+        path
+        for path in old["files"].keys() | new["files"].keys()
+        if old["files"].get(path) != new["files"].get(path)
+    )
+    return {
+        "old": {"id": old_id, "name": old["snapshot"]},
+        "new": {"id": new_id, "name": new["snapshot"]},
+        "items_added": sorted(after.keys() - before.keys()),
+        "items_removed": sorted(before.keys() - after.keys()),
+        "annotations_changed": changed_annotations,
+        "split_changed": moved,
+        "guideline_version": [old["guideline_version"], new["guideline_version"]],
+        "files_changed": files_changed,
+    }
