@@ -7,6 +7,7 @@ screen go to ``test-artifacts/`` at the repository root so a person can look.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import os
 import socket
@@ -108,9 +109,16 @@ def build_workspace(directory: Path) -> dict[str, Any]:
             guideline_text="# Entities\n\nMark **people** and places.",
         )
         drafts = (
-            ItemDraft(text=text, source=f"e2e:{n}") for n, text in enumerate(E2E_TEXTS)
+            ItemDraft(
+                text=text,
+                source=f"e2e:{n}",
+                content_hash=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+            )
+            for n, text in enumerate(E2E_TEXTS)
         )
-        imports.import_drafts(ws, ner.id, drafts, report=ImportReport(project="e2e"))
+        report = ImportReport(project="e2e")
+        imports.import_drafts(ws, ner.id, drafts, report=report)
+        assert report.added == len(E2E_TEXTS), report
         alice = next(u for u in users.list_users(ws) if u.username == "alice")
         users.set_role(ws, ner.id, alice.id, "annotator")
         summary["e2e_ner"] = ner.id

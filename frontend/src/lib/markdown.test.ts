@@ -16,6 +16,8 @@ describe("renderMarkdown", () => {
       '<p><a href="https://example.org/a" rel="noopener noreferrer" target="_blank">spec</a></p>',
     ],
     ["CRLF lines", "# A\r\nb", "<h1>A</h1>\n<p>b</p>"],
+    ["continued item", "- **a** one\n  two\n- b", "<ul><li><strong>a</strong> one two</li><li>b</li></ul>"],
+    ["paragraph after list", "- a\nb", "<ul><li>a</li></ul>\n<p>b</p>"],
   ])("renders %s", (_name, source, html) => {
     expect(renderMarkdown(source)).toBe(html);
   });

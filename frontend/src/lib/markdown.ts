@@ -71,7 +71,12 @@ export function renderMarkdown(source: string): string {
     const bullet = /^\s*[-*]\s+(.*)$/.exec(raw);
     const numbered = /^\s*\d+[.)]\s+(.*)$/.exec(raw);
 
-    if (raw.trim().startsWith("```")) {
+    const listed = block?.kind === "ul" || block?.kind === "ol";
+    if (listed && !bullet && !numbered && /^\s+\S/.test(raw)) {
+      // An indented line continues the list item above it.
+      const lines = block!.lines;
+      lines[lines.length - 1] += ` ${raw.trim()}`;
+    } else if (raw.trim().startsWith("```")) {
       flush(blocks, block);
       block = { kind: "pre", lines: [] };
     } else if (heading) {
