@@ -234,3 +234,29 @@ def test_login_and_labeling_are_reachable_by_keyboard(
         assert outline != "none", f"{tag} {text!r} shows no focus ring"
     assert {"Submit Enter", "Save draft", "Skip"} <= seen
     context.close()
+
+
+def test_expired_session_sends_back_to_login_with_a_message(
+    mock_page: Any, mock: tuple[str, State], shots: Shots
+) -> None:
+    page, state = mock_page, mock[1]
+    page.goto("/#/projects/2/label")
+    page.get_by_test_id("ner-text").wait_for()
+    select_text(page, "Alice")
+    state.sessions.clear()  # the server forgets the session
+
+    page.get_by_role("button", name="Save draft").click()
+    notice = page.get_by_role("status").filter(has_text="session has expired")
+    notice.wait_for()
+    assert notice.inner_text() == "Your session has expired. Please log in again."
+    page.get_by_label("User name").wait_for()
+    shots(page, "session-expired")
+
+    # Nothing is lost: after logging in again the draft is still there.
+    page.get_by_label("User name").fill("ann")
+    page.get_by_label("Password").fill("secret")
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_test_id("ner-text").wait_for()
+    assert page.get_by_test_id("message").inner_text() == (
+        "Restored your unsaved local draft."
+    )

@@ -93,7 +93,7 @@ def test_data_manager_search_and_exclude(page: Any, shots: Shots) -> None:
         page.get_by_label(f"Select item {item_id}").check()
     shots(page, "data-manager-selected")
     page.get_by_role("button", name="Exclude").click()
-    page.get_by_text("exclude applied to 2 items.").wait_for()
+    page.get_by_text("Excluded 2 items.").wait_for()
     for item_id in ids:
         assert page.request.get(f"/api/v1/items/{item_id}").json()["excluded"] is True
     shots(page, "data-manager-excluded")
