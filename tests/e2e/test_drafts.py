@@ -260,3 +260,23 @@ def test_expired_session_sends_back_to_login_with_a_message(
     assert page.get_by_test_id("message").inner_text() == (
         "Restored your unsaved local draft."
     )
+
+
+def test_span_by_keyboard_after_an_emoji(
+    mock_page: Any, mock: tuple[str, State], shots: Shots
+) -> None:
+    page = mock_page
+    page.goto("/#/projects/2/label")
+    text = page.get_by_test_id("ner-text")
+    text.focus()
+    # The emoji is one character: two presses put the caret before "Alice".
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("Control+Shift+ArrowRight")
+    assert page.evaluate("() => window.getSelection().toString()") == "Alice"
+    page.keyboard.press("Enter")
+    regions = page.get_by_test_id("regions").locator("li")
+    regions.first.wait_for()
+    assert regions.first.inner_text().startswith("person: “Alice” [2, 7)")
+    shots(page, "keyboard-span")
+    assert mock[1].annotations == {}  # Enter made the span; it did not submit
