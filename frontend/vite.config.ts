@@ -12,7 +12,7 @@ export default defineConfig({
   },
   server: {
     host: "127.0.0.1",
-    proxy: { "/api": "http://127.0.0.1:8000" },
+    proxy: { "/api": "http://127.0.0.1:8080" },
   },
   test: {
     include: ["src/**/*.test.ts"],
