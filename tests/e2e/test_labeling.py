@@ -204,6 +204,13 @@ def test_ner_spans_after_emoji_and_in_crlf_text(
         done[item_id] = text
     shots(page, "ner-done")
 
+    # Previous reopens the last item with its submitted span.
+    page.get_by_role("button", name="Previous item").click()
+    page.get_by_test_id("ner-text").wait_for()
+    regions = page.get_by_test_id("regions").locator("li")
+    regions.first.wait_for()
+    assert regions.first.inner_text().startswith("geo-loc: “Paris” [10, 15)")
+
     for item_id, text in done.items():
         [annotation] = submitted(page, item_id)
         spans = [(r["start"], r["end"], r["label"]) for r in annotation["regions"]]
