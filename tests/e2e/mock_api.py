@@ -37,7 +37,14 @@ class State:
                     "color": "#e6194b",
                     "hotkey": "1",
                     "description": "",
-                    "attributes": [],
+                    "attributes": [
+                        {"name": "occluded", "kind": "bool", "options": []},
+                        {
+                            "name": "pose",
+                            "kind": "choice",
+                            "options": ["front", "side"],
+                        },
+                    ],
                 },
                 {
                     "name": "face",

@@ -280,3 +280,29 @@ def test_span_by_keyboard_after_an_emoji(
     assert regions.first.inner_text().startswith("person: “Alice” [2, 7)")
     shots(page, "keyboard-span")
     assert mock[1].annotations == {}  # Enter made the span; it did not submit
+
+
+def test_box_attributes_from_the_schema(
+    mock_page: Any, mock: tuple[str, State], shots: Shots
+) -> None:
+    page, state = mock_page, mock[1]
+    page.goto("/#/projects/1/label")
+    canvas = page.get_by_test_id("image-canvas")
+    canvas.wait_for()
+    box = canvas.bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(cx - 100, cy - 100)
+    page.mouse.down()
+    page.mouse.move(cx + 50, cy + 50, steps=5)
+    page.mouse.up()
+    page.mouse.click(cx, cy)
+    attributes = page.get_by_test_id("attributes")
+    attributes.get_by_label("occluded").check()
+    attributes.get_by_label("pose").select_option("side")
+    shots(page, "attributes")
+    page.get_by_test_id("submit").click()
+    page.get_by_test_id("message").filter(has_text="Submitted").wait_for()
+    [saved] = state.annotations.values()
+    assert [r["attributes"] for r in saved["regions"]] == [
+        {"occluded": True, "pose": "side"}
+    ]
