@@ -306,3 +306,57 @@ def test_box_attributes_from_the_schema(
     assert [r["attributes"] for r in saved["regions"]] == [
         {"occluded": True, "pose": "side"}
     ]
+
+
+def test_resize_by_handle_delete_undo_redo(
+    mock_page: Any, mock: tuple[str, State], shots: Shots
+) -> None:
+    from tests.e2e.test_labeling import edge, expected_box, fit
+
+    page, state = mock_page, mock[1]
+    page.goto("/#/projects/1/label")
+    canvas = page.get_by_test_id("image-canvas")
+    canvas.wait_for()
+    box = canvas.bounding_box()
+    view = fit(64, 48, box["width"], box["height"])
+    page.wait_for_function(
+        "(s) => Math.abs(document.querySelector('[data-testid=image-canvas]')"
+        ".dataset.scale - s) < 1e-9",
+        arg=view["scale"],
+    )
+    cx, cy = int(box["x"] + box["width"] / 2), int(box["y"] + box["height"] / 2)
+    a, b = (cx - 90, cy - 60), (cx + 40, cy + 70)
+    page.mouse.move(*a)
+    page.mouse.down()
+    page.mouse.move(*b, steps=5)
+    page.mouse.up()
+    want = expected_box(view, box, a, b, 64, 48)
+
+    # Select it, then drag its bottom-right handle 55 px right and 25 px down.
+    page.mouse.click(cx, cy)
+    corner = (
+        box["x"] + view["x"] + (want["x"] + want["w"]) * view["scale"],
+        box["y"] + view["y"] + (want["y"] + want["h"]) * view["scale"],
+    )
+    page.mouse.move(*corner)
+    page.mouse.down()
+    page.mouse.move(corner[0] + 55, corner[1] + 25, steps=5)
+    page.mouse.up()
+    right = edge((corner[0] + 55 - box["x"] - view["x"]) / view["scale"], 64)
+    bottom = edge((corner[1] + 25 - box["y"] - view["y"]) / view["scale"], 48)
+    want = {**want, "w": right - want["x"], "h": bottom - want["y"]}
+
+    regions = page.get_by_test_id("regions").locator("li")
+    page.keyboard.press("Delete")
+    assert regions.count() == 0
+    page.keyboard.press("Control+z")
+    assert regions.count() == 1
+    page.keyboard.press("Control+y")
+    assert regions.count() == 0
+    page.keyboard.press("Control+z")
+    assert regions.count() == 1
+    shots(page, "resized")
+    page.get_by_test_id("submit").click()
+    page.get_by_test_id("message").filter(has_text="Submitted").wait_for()
+    [saved] = state.annotations.values()
+    assert [{k: r[k] for k in "xywh"} for r in saved["regions"]] == [want]
