@@ -47,3 +47,30 @@ def test_demo_text_sources_are_real_and_complete() -> None:
     assert len(tweets) >= 300
     text, spans = tweets[0]
     assert [text[s:e] for s, e, _ in spans] == ["Empire State Building", "ESB"]
+
+
+def test_demo_workspace_builds_from_packaged_data_and_twice_adds_nothing(
+    tmp_path,  # noqa: ANN001
+) -> None:
+    pytest.importorskip("skimage", reason="the demo extra is not installed")
+    pytest.importorskip("gensim", reason="the demo extra is not installed")
+    from annotary.services import demo, items, projects
+    from annotary.services.workspace import open_workspace
+
+    first = demo.build_demo(tmp_path / "demo")
+    again = demo.build_demo(tmp_path / "demo")
+
+    by_name = {p["name"]: p for p in first["projects"]}
+    photos = by_name["Demo: people and animals"]
+    assert photos["items"] >= 12 and not photos["rejected"]
+    assert by_name["Demo: movie review sentiment"]["gold"] == 200
+    assert by_name["Demo: named entities in tweets"]["items"] >= 300
+    assert all(p["added"] == 0 for p in again["projects"])
+
+    ws = open_workspace(tmp_path / "demo")
+    pid = projects.resolve_project(ws, "Demo: people and animals")
+    listed = items.list_items(ws, pid, q="astronaut")["items"]
+    assert [(i["media"]["width"], i["media"]["height"]) for i in listed] == [(512, 512)]
+    guideline = projects.list_guidelines(ws, pid)[-1].text
+    assert all(f"**{label}**" in guideline for label in ("person", "face", "cat"))
+    ws.close()
