@@ -135,12 +135,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     summary = build_workspace(directory)
     port = free_port()
     env = dict(os.environ, ANNOTARY_WORKSPACE=str(directory))
+    log = (directory / "server.log").open("wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "annotary", "serve"]
         + ["--host", "127.0.0.1", "--port", str(port)],
         env=env,
         cwd=directory,
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
@@ -153,6 +154,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+            process.wait()
+        log.close()
 
 
 @pytest.fixture(scope="session")
