@@ -157,7 +157,7 @@ def run_prelabel(
         require_role(conn, actor, project_id, Role.manager)
         project = load_project(conn, project_id)
     ids = _chosen_ids(ws, project_id, actor, item_ids, filters)
-    prelabeler = load_prelabeler(model, **(options or {}))
+    prelabeler = _load(model, options or {})
     report = PrelabelReport(model_name=prelabeler.name, model_version="")
     if _trainable(prelabeler):
         report.trained_on = _fit_on_project(ws, project, prelabeler)
@@ -196,6 +196,16 @@ def run_prelabel(
         report.replaced,
     )
     return report
+
+
+def _load(model: str, options: dict[str, Any]) -> Prelabeler:
+    """The pre-labeler, or InvalidInput naming an option it does not take."""
+    try:
+        return load_prelabeler(model, **options)
+    except TypeError as exc:
+        raise InvalidInput(
+            f"{model}: bad options {sorted(options)}: {exc}", field="options"
+        ) from None
 
 
 def _chosen_ids(
@@ -472,7 +482,7 @@ def train_text_model(
     held = [i for i in items if is_held_out(i.content_hash, holdout)]
     train = [i for i in items if not is_held_out(i.content_hash, holdout)]
     schema = project.label_schema
-    model = SklearnText(**(options or {}))
+    model = cast(SklearnText, _load(TEXT_MODEL, options or {}))
     model.fit(train, annotations, schema)
 
     texts, gold = training_pairs(held, annotations, schema)
