@@ -370,3 +370,21 @@ def test_assistance_pairs_people_with_the_predictions_they_edited(
     assert model["median_seconds"] == pytest.approx(6.0)
     assert report["unassisted_items"] == 1
     assert report["unassisted_median_seconds"] == pytest.approx(20.0)
+
+
+def test_switching_to_uncertainty_keeps_the_current_order(
+    sqlite_workspace: Workspace,
+) -> None:
+    ws = sqlite_workspace
+    pid, _ids = _project(ws, queue_order="random", seed=3)
+
+    def ranks() -> list[tuple[int, int]]:
+        with ws.db.read() as conn:
+            query = select(t.items.c.id, t.items.c.rank).order_by(t.items.c.id)
+            return [tuple(row) for row in conn.execute(query)]
+
+    shuffled = ranks()
+    projects.update_project(ws, pid, settings={"queue_order": "uncertainty"})
+
+    assert ranks() == shuffled
+    assert [r for _, r in shuffled] != sorted(r for _, r in shuffled)
