@@ -303,7 +303,8 @@ def _store(
 ) -> None:
     """Write one batch: drop this version's old predictions, insert the new ones."""
     ids = [entry.item.id for entry in batch]
-    rows_by_id = {entry.item.id: item_row(conn, entry.item.id) for entry in batch}
+    # check_regions reads only the text; the batch's items carry it already.
+    texts = {entry.item.id: {"text": entry.item.text} for entry in batch}
     replaced, kept = _drop_old(conn, ids, report.model_name, report.model_version)
     report.replaced += replaced
     report.kept_linked += kept
@@ -314,7 +315,8 @@ def _store(
         if not prediction.regions:
             report.empty += 1
             continue
-        check_regions(project, rows_by_id[prediction.item_id], prediction.regions)
+        item = cast(Any, texts[prediction.item_id])
+        check_regions(project, item, prediction.regions)
         for region in prediction.regions:
             for name in _region_labels(region):
                 report.labels[name] = report.labels.get(name, 0) + 1
