@@ -30,8 +30,8 @@ from annotary.core.models import (
     Role,
     User,
 )
-from annotary.errors import InvalidInput
-from annotary.jobs import JobContext, handler, submit_job
+from annotary.errors import InvalidInput, NotFound
+from annotary.jobs import JobContext, cancel_job, get_job, handler, submit_job
 from annotary.media.store import MediaStore
 from annotary.prelabel import assist
 from annotary.prelabel.active import retrain_due
@@ -656,13 +656,19 @@ def submit_retrain(
     *,
     actor: User | None = None,
     options: dict[str, Any] | None = None,
+    holdout: float = HOLDOUT_SHARE,
+    method: str = "entropy",
+    random_share: float = 0.1,
 ) -> int:
-    """Queue a ``retrain`` job; its id."""
+    """Queue a ``retrain`` job; its id. Arguments as in ``retrain``."""
     with ws.db.read() as conn:
         require_role(conn, actor, project_id, Role.manager)
     params = {
         "actor_id": actor.id if actor else None,
         "options": options or {},
+        "holdout": holdout,
+        "method": method,
+        "random_share": random_share,
         "media_root": str(ws.media_root),
     }
     return submit_job(ws.db, RETRAIN_JOB, params, project_id=project_id)
@@ -676,7 +682,10 @@ def _retrain_job(ctx: JobContext) -> dict[str, Any]:
         ws,
         cast(int, ctx.project_id),
         actor=_job_actor(ws, ctx),
-        **(ctx.params.get("options") or {}),
+        holdout=ctx.params.get("holdout", HOLDOUT_SHARE),
+        method=ctx.params.get("method", "entropy"),
+        random_share=ctx.params.get("random_share", 0.1),
+        options=ctx.params.get("options") or {},
     )
     ctx.progress(1, 1)
     return report.as_dict()
@@ -732,3 +741,45 @@ def assistance_report(
         "unassisted_items": report.unassisted_items,
         "unassisted_median_seconds": report.unassisted_median_seconds,
     }
+
+
+JOB_FIELDS = (
+    "id",
+    "project_id",
+    "kind",
+    "state",
+    "progress",
+    "total",
+    "result",
+    "error",
+    "created_at",
+    "updated_at",
+)
+
+
+def project_job(
+    ws: Workspace, job_id: int, *, actor: User | None = None
+) -> dict[str, Any]:
+    """A job's state, progress and result, for managers of its project.
+
+    Raises:
+        NotFound: no such job, or the actor is no member of its project.
+        PermissionDenied: the actor is a member below manager.
+    """
+    job = get_job(ws.db, job_id)
+    with ws.db.read() as conn:
+        if job["project_id"] is None:
+            if actor is not None and not actor.is_admin:
+                raise NotFound(f"no job with id {job_id}")
+        else:
+            require_role(conn, actor, job["project_id"], Role.manager)
+    return {name: job.get(name) for name in JOB_FIELDS}
+
+
+def cancel_project_job(
+    ws: Workspace, job_id: int, *, actor: User | None = None
+) -> dict[str, Any]:
+    """Cancel a queued or running job; a finished one stays as it was."""
+    project_job(ws, job_id, actor=actor)
+    cancel_job(ws.db, job_id)
+    return project_job(ws, job_id, actor=actor)
