@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from annotary.cli import app
 from annotary.cli.prelabel import parse_pairs
 from annotary.errors import InvalidInput
-from annotary.services import annotations, projects
+from annotary.services import annotations, prelabel, projects
 from annotary.services.workspace import init_workspace
 from tests.services.helpers import add_texts
 
@@ -163,5 +163,19 @@ def test_parse_pairs_refuses_pairs_without_key_or_value(bad: str) -> None:
 
 def test_help_lists_the_new_verbs() -> None:
     out = runner.invoke(app, ["--help"]).stdout
-    for verb in ("prelabel", "assistance", "retrain"):
+    for verb in ("prelabel", "assistance", "retrain", "worker"):
         assert verb in out
+
+
+def test_worker_drains_queued_jobs(ws_dir: Path) -> None:
+    ws = init_workspace(ws_dir)
+    try:
+        pid = projects.resolve_project(ws, "Places")
+        first = prelabel.submit_prelabel(ws, pid, "rule-patterns.v1")
+        second = prelabel.submit_retrain(ws, pid, options={"min_examples": 2})
+    finally:
+        ws.close()
+
+    out = json.loads(run(ws_dir, "worker", "--drain", "--json").stdout)
+
+    assert out == {"jobs": ["done", "done"], "ids": [first, second]}

@@ -1,7 +1,8 @@
-"""Verbs: prelabel, assistance, retrain."""
+"""Verbs: prelabel, assistance, retrain, worker."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import typer
@@ -16,6 +17,7 @@ from annotary.cli.common import (
     workspace,
 )
 from annotary.errors import InvalidInput
+from annotary.jobs import get_job, run_next
 from annotary.services import prelabel, projects
 
 
@@ -194,8 +196,37 @@ def _print_retrain(r: dict[str, Any]) -> None:
         console.print(f"Queue reordered by uncertainty: {r['reranked']} open items")
 
 
+def worker_cmd(
+    drain: bool = typer.Option(
+        False, "--drain", help="Stop when no job is queued instead of waiting."
+    ),
+    poll: float = typer.Option(1.0, "--poll", help="Seconds between looks."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Run queued jobs (pre-label, retrain, ...) until stopped."""
+    ws = workspace()
+    ran: list[int] = []
+    try:
+        while True:
+            job_id = run_next(ws.db, {"workspace": ws})
+            if job_id is not None:
+                ran.append(job_id)
+                continue
+            if drain:
+                break
+            time.sleep(poll)
+    except KeyboardInterrupt:
+        pass
+    emit(
+        {"jobs": [get_job(ws.db, i)["state"] for i in ran], "ids": ran},
+        as_json,
+        lambda d: console.print(f"Ran {len(d['ids'])} jobs: {', '.join(d['jobs'])}"),
+    )
+
+
 def register(app: typer.Typer) -> None:
     """Add the model-assisted labeling verbs to the root app."""
     app.command("prelabel")(guarded(prelabel_cmd))
     app.command("assistance")(guarded(assistance_cmd))
     app.command("retrain")(guarded(retrain_cmd))
+    app.command("worker")(guarded(worker_cmd))
