@@ -70,7 +70,16 @@ def test_session_cookie_flags(live: Any, alice: Any) -> None:
     assert "path=/" in flags
 
 
+def _may_create_projects(ws: Any, user: Any) -> None:
+    """Project creation is for workspace admins and project managers."""
+    from annotary.services import projects
+
+    managed = projects.create_project(ws, f"managed-{user.id}", "text")
+    users.set_role(ws, managed.id, user.id, "manager")
+
+
 def test_csrf_enforced_on_cookie_writes(live: Any, alice: Any) -> None:
+    _may_create_projects(live.workspace, alice)
     new = {"name": "p", "kind": "text"}
     with live.client() as client:
         csrf = login(client).json()["csrf_token"]
@@ -93,6 +102,7 @@ def test_csrf_enforced_on_cookie_writes(live: Any, alice: Any) -> None:
 
 
 def test_token_needs_no_csrf(live: Any, alice: Any) -> None:
+    _may_create_projects(live.workspace, alice)
     token = users.create_token(live.workspace, alice)
     with live.client(token) as client:
         made = client.post("/api/v1/projects", json={"name": "p", "kind": "text"})
