@@ -1,0 +1,140 @@
+"""What the quality services read: the project's finished human work, per kind.
+
+One pass over the annotations of a project gives, for each kind of region,
+``item -> annotator -> answer`` mappings that the pure metrics in
+`annotary.quality` take as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from annotary.core.models import Annotation, Project
+from annotary.core.regions import BBox, ClassRegion, Region, Span
+from annotary.services.annotations import parse_regions, to_annotation
+from annotary.storage import tables as t
+
+FINISHED = ("submitted", "accepted")
+
+
+@dataclass
+class Work:
+    """A project's latest finished human annotation per (item, annotator).
+
+    Attributes:
+        annotations: The annotations kept, in id order.
+        classes: ``item -> annotator -> label`` (a frozenset when the schema
+            is multi-label) for annotations with class regions.
+        boxes: ``item -> annotator -> boxes`` for annotations with boxes.
+        spans: ``item -> annotator -> spans`` for annotations with spans.
+        texts: ``item -> text`` of the items with spans.
+        ids: ``(item, annotator) -> annotation id``.
+    """
+
+    annotations: list[Annotation] = field(default_factory=list)
+    classes: dict[int, dict[Hashable, Any]] = field(default_factory=dict)
+    boxes: dict[int, dict[Hashable, list[BBox]]] = field(default_factory=dict)
+    spans: dict[int, dict[Hashable, list[Span]]] = field(default_factory=dict)
+    texts: dict[int, str] = field(default_factory=dict)
+    ids: dict[tuple[int, Hashable], int] = field(default_factory=dict)
+
+    @property
+    def annotators(self) -> list[Hashable]:
+        """Annotators in order of their first annotation."""
+        return list(dict.fromkeys(author_of(a) for a in self.annotations))
+
+
+def author_of(annotation: Annotation) -> Hashable:
+    """The name an annotation is counted under: its author, else its user id."""
+    return annotation.author or annotation.user_id or f"#{annotation.id}"
+
+
+def load_work(
+    conn: Connection,
+    project: Project,
+    guideline_version: int | None = None,
+) -> Work:
+    """Read the finished human work of a project (reviewers' fixes left out).
+
+    Args:
+        conn: An open connection.
+        project: The project.
+        guideline_version: Only annotations made under this guideline version.
+    """
+    query = (
+        select(t.annotations)
+        .where(
+            (t.annotations.c.project_id == project.id)
+            & (t.annotations.c.origin == "human")
+            & t.annotations.c.state.in_(FINISHED)
+            & t.annotations.c.parent_id.is_(None)
+        )
+        .order_by(t.annotations.c.id)
+    )
+    if guideline_version is not None:
+        query = query.where(t.annotations.c.guideline_version == guideline_version)
+    latest: dict[tuple[int, Hashable], Annotation] = {}
+    for row in conn.execute(query).mappings():
+        annotation = to_annotation(row)
+        latest[annotation.item_id, author_of(annotation)] = annotation
+
+    work = Work(annotations=sorted(latest.values(), key=lambda a: a.id or 0))
+    multi = project.label_schema.multi_label
+    tools = {str(tool) for tool in project.label_schema.tools}
+    for annotation in work.annotations:
+        _add(work, annotation, multi, tools)
+    if work.spans:
+        work.texts = item_texts(conn, list(work.spans))
+    return work
+
+
+def item_texts(conn: Connection, item_ids: list[int]) -> dict[int, str]:
+    """``item id -> text`` for the given items (empty text when none)."""
+    rows = conn.execute(
+        select(t.items.c.id, t.items.c.text).where(t.items.c.id.in_(item_ids))
+    ).all()
+    return {item_id: text or "" for item_id, text in rows}
+
+
+def gold_regions(conn: Connection, project_id: int) -> dict[int, list[Region]]:
+    """The project's gold answers, ``item id -> regions``."""
+    rows = conn.execute(
+        select(t.gold_answers.c.item_id, t.gold_answers.c.regions).where(
+            t.gold_answers.c.project_id == project_id
+        )
+    ).all()
+    return {item_id: parse_regions(regions) for item_id, regions in rows}
+
+
+def class_answer(regions: list[Region], multi: bool) -> Any:
+    """The class answer of some regions: a label, a frozenset, or None."""
+    labels = [
+        label
+        for region in regions
+        if isinstance(region, ClassRegion)
+        for label in region.labels
+    ]
+    if multi:
+        return frozenset(labels) if labels else None
+    return labels[0] if len(labels) == 1 else None
+
+
+def _add(work: Work, annotation: Annotation, multi: bool, tools: set[str]) -> None:
+    item, author = annotation.item_id, author_of(annotation)
+    assert annotation.id is not None
+    work.ids[item, author] = annotation.id
+    regions = annotation.regions
+
+    answer = class_answer(regions, multi)
+    if answer is not None:
+        work.classes.setdefault(item, {})[author] = answer
+    boxes = [r for r in regions if isinstance(r, BBox)]
+    spans = [r for r in regions if isinstance(r, Span)]
+    if boxes or (not regions and "bbox" in tools):
+        work.boxes.setdefault(item, {})[author] = boxes
+    if spans or (not regions and "span" in tools):
+        work.spans.setdefault(item, {})[author] = spans
