@@ -13,8 +13,8 @@ from annotary.services import (
     annotations,
     gold,
     projects,
-    queue,
     quality,
+    queue,
     review,
 )
 from annotary.services.workspace import Workspace
