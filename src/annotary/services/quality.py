@@ -18,29 +18,42 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from annotary.core.models import Annotation, Project, Role, User
-from annotary.core.regions import BBox, Region, Span
+from annotary.core.regions import Region
 from annotary.errors import InvalidInput, NotFound
 from annotary.quality import agreement as ag
 from annotary.quality.annotators import annotator_stats
-from annotary.quality.boxes import box_agreement, pairwise_box_agreement
+from annotary.quality.boxes import pairwise_box_agreement
 from annotary.quality.gold import gold_accuracy
 from annotary.quality.ratings import RatingTable, rating_table
 from annotary.quality.result import MetricResult
 from annotary.quality.spans import span_agreement, span_f1, token_kappa
 from annotary.services.annotations import parse_regions, to_annotation
 from annotary.services.projects import load_project
+from annotary.services.quality_consensus import create_consensus
 from annotary.services.quality_data import (
     Work,
     author_of,
-    class_answer,
+    boxes_agree,
+    gold_correctness,
     gold_regions,
     load_work,
+    matches_gold,
 )
+from annotary.services.quality_labels import find_label_errors
 from annotary.services.users import require_role
 from annotary.services.workspace import Workspace
 from annotary.storage import tables as t
 
 log = logging.getLogger("annotary.services")
+
+__all__ = [
+    "create_consensus",
+    "find_label_errors",
+    "gold_feedback",
+    "matches_gold",
+    "metric",
+    "quality_report",
+]
 
 Json = dict[str, Any]
 
@@ -319,7 +332,7 @@ def _box_agreement(work: Work, iou_threshold: float) -> Json:
         differ = [
             i
             for i in shared
-            if not _boxes_agree(work.boxes[i][a], work.boxes[i][b], iou_threshold)
+            if not boxes_agree(work.boxes[i][a], work.boxes[i][b], iou_threshold)
         ]
         per_pair.append(
             {
@@ -350,13 +363,6 @@ def _box_json(result: Any) -> Json:
         images=result.images,
     )
     return out
-
-
-def _boxes_agree(first: list[BBox], second: list[BBox], threshold: float) -> bool:
-    if not first and not second:
-        return True
-    result = box_agreement({0: first}, {0: second}, threshold)
-    return result.f1.value == 1.0 and result.label_agreement.value in (1.0, None)
 
 
 def _box_per_label(work: Work, iou_threshold: float) -> Json:
@@ -465,7 +471,7 @@ def _disagreements(work: Work, iou_threshold: float) -> list[Json]:
         found.setdefault(item, set()).add("classes")
     for item, row in work.boxes.items():
         for a, b in combinations(row, 2):
-            if not _boxes_agree(row[a], row[b], iou_threshold):
+            if not boxes_agree(row[a], row[b], iou_threshold):
                 found.setdefault(item, set()).add("boxes")
     for item, row in work.spans.items():
         keys = {frozenset((s.start, s.end, s.label) for s in ss) for ss in row.values()}
@@ -525,45 +531,6 @@ def _confusion(work: Work) -> list[Json]:
 
 
 # --- gold --------------------------------------------------------------------
-
-
-def gold_correctness(
-    work: Work, gold: dict[int, list[Region]], project: Project, iou_threshold: float
-) -> dict[int, dict[Hashable, bool]]:
-    """``gold item -> annotator -> answered it right`` for annotated gold items."""
-    by_item: dict[int, dict[Hashable, Annotation]] = {}
-    for annotation in work.annotations:
-        if annotation.item_id in gold:
-            by_item.setdefault(annotation.item_id, {})[author_of(annotation)] = (
-                annotation
-            )
-    multi = project.label_schema.multi_label
-    return {
-        item: {
-            author: matches_gold(a.regions, gold[item], multi, iou_threshold)
-            for author, a in row.items()
-        }
-        for item, row in by_item.items()
-    }
-
-
-def matches_gold(
-    regions: list[Region], answer: list[Region], multi: bool, iou_threshold: float
-) -> bool:
-    """Whether an annotation's regions agree with a gold answer.
-
-    Classes must be equal, spans equal in start, end and label, and boxes all
-    matched one to one at ``iou_threshold`` with the same labels.
-    """
-    if class_answer(answer, multi) != class_answer(regions, multi):
-        return False
-    spans = {(s.start, s.end, s.label) for s in regions if isinstance(s, Span)}
-    gold_spans = {(s.start, s.end, s.label) for s in answer if isinstance(s, Span)}
-    if spans != gold_spans:
-        return False
-    boxes = [b for b in regions if isinstance(b, BBox)]
-    gold_boxes = [b for b in answer if isinstance(b, BBox)]
-    return _boxes_agree(gold_boxes, boxes, iou_threshold)
 
 
 def _gold_section(work: Work, correct: dict[int, dict[Hashable, bool]]) -> Json:
@@ -722,7 +689,7 @@ def _comparisons(
             yield item, a, b, row[a] == row[b]
     for item, boxes in work.boxes.items():
         for a, b in combinations(boxes, 2):
-            yield item, a, b, _boxes_agree(boxes[a], boxes[b], iou_threshold)
+            yield item, a, b, boxes_agree(boxes[a], boxes[b], iou_threshold)
     for item, spans in work.spans.items():
         for a, b in combinations(spans, 2):
             keys = [{(s.start, s.end, s.label) for s in spans[x]} for x in (a, b)]

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, select
 
 from annotary.core.models import Annotation, Project
 from annotary.core.regions import BBox, ClassRegion, Region, Span
+from annotary.quality.boxes import box_agreement
 from annotary.services.annotations import parse_regions, to_annotation
 from annotary.storage import tables as t
 
@@ -138,3 +139,50 @@ def _add(work: Work, annotation: Annotation, multi: bool, tools: set[str]) -> No
         work.boxes.setdefault(item, {})[author] = boxes
     if spans or (not regions and "span" in tools):
         work.spans.setdefault(item, {})[author] = spans
+
+
+def gold_correctness(
+    work: Work, gold: dict[int, list[Region]], project: Project, iou_threshold: float
+) -> dict[int, dict[Hashable, bool]]:
+    """``gold item -> annotator -> answered it right`` for annotated gold items."""
+    by_item: dict[int, dict[Hashable, Annotation]] = {}
+    for annotation in work.annotations:
+        if annotation.item_id in gold:
+            by_item.setdefault(annotation.item_id, {})[author_of(annotation)] = (
+                annotation
+            )
+    multi = project.label_schema.multi_label
+    return {
+        item: {
+            author: matches_gold(a.regions, gold[item], multi, iou_threshold)
+            for author, a in row.items()
+        }
+        for item, row in by_item.items()
+    }
+
+
+def matches_gold(
+    regions: list[Region], answer: list[Region], multi: bool, iou_threshold: float
+) -> bool:
+    """Whether an annotation's regions agree with a gold answer.
+
+    Classes must be equal, spans equal in start, end and label, and boxes all
+    matched one to one at ``iou_threshold`` with the same labels.
+    """
+    if class_answer(answer, multi) != class_answer(regions, multi):
+        return False
+    spans = {(s.start, s.end, s.label) for s in regions if isinstance(s, Span)}
+    gold_spans = {(s.start, s.end, s.label) for s in answer if isinstance(s, Span)}
+    if spans != gold_spans:
+        return False
+    boxes = [b for b in regions if isinstance(b, BBox)]
+    gold_boxes = [b for b in answer if isinstance(b, BBox)]
+    return boxes_agree(gold_boxes, boxes, iou_threshold)
+
+
+def boxes_agree(first: list[BBox], second: list[BBox], threshold: float) -> bool:
+    """Whether two box sets match one to one at ``threshold`` with equal labels."""
+    if not first and not second:
+        return True
+    result = box_agreement({0: first}, {0: second}, threshold)
+    return result.f1.value == 1.0 and result.label_agreement.value in (1.0, None)
