@@ -532,5 +532,10 @@ def _print_diff(d: dict[str, Any]) -> None:
         console.print(f"  file changed: {path}")
 
 
+from annotary.cli.quality import register as _register_quality  # noqa: E402
+
+_register_quality(app)
+
+
 def main() -> None:
     app()
