@@ -33,30 +33,101 @@ def sentiment(
     ws.close()
 
 
-def test_flipped_demo_labels_rank_among_the_top_suspects(
+def flip(labels: dict[int, str], seed: int) -> set[int]:
+    """Flip 10% of the labels (seeded); the flipped item ids."""
+    rng = random.Random(seed)
+    flipped = set(rng.sample(sorted(labels), int(len(labels) * FLIP_SHARE)))
+    for item in flipped:
+        labels[item] = "neg" if labels[item] == "pos" else "pos"
+    return flipped
+
+
+def scores(suspects: list[dict[str, object]], flipped: set[int]) -> tuple[float, float]:
+    found = {s["item_id"] for s in suspects} & flipped
+    return len(found) / len(suspects), len(found) / len(flipped)
+
+
+def test_demo_sentiment_flipped_labels_and_review(
     sentiment: tuple[Workspace, int],
 ) -> None:
+    """The demo's 200 sentences: the figures are printed, the plumbing asserted.
+
+    200 one-sentence reviews are too few for TF-IDF: out of fold, the model
+    scores about 0.53 even on the true labels, so its suspects find flipped
+    items at about the chance rate (10%); the synthetic test below carries the
+    precision and recall floor.
+    """
     ws, pid = sentiment
     answers = gold.gold_answers(ws, pid)
     assert len(answers) == 200
-    rng = random.Random(7)
-    flipped = set(rng.sample(sorted(answers), int(len(answers) * FLIP_SHARE)))
-    for item, regions in sorted(answers.items()):
-        label = regions[0].labels[0]
-        if item in flipped:
-            label = "neg" if label == "pos" else "pos"
+    labels = {item: regions[0].labels[0] for item, regions in answers.items()}
+    flipped = flip(labels, seed=7)
+    for item, label in sorted(labels.items()):
         annotations.create_annotation(ws, item, [{"type": "class", "label": label}])
 
     suspects = quality.find_label_errors(ws, pid, top=len(flipped))
+    again = quality.find_label_errors(ws, pid, top=len(flipped))
 
-    found = {s["item_id"] for s in suspects} & flipped
-    precision = len(found) / len(suspects)
-    recall = len(found) / len(flipped)
-    print(f"label errors: precision {precision:.2f}, recall {recall:.2f} at top 20")
-    assert precision >= 0.5 and recall >= 0.5
+    precision, recall = scores(suspects, flipped)
+    print(f"demo sentiment, top 20: precision {precision:.2f}, recall {recall:.2f}")
+    assert [s["item_id"] for s in again] == [s["item_id"] for s in suspects]
+    assert all(s["given"] == labels[s["item_id"]] for s in suspects)
     queue = review.review_queue(ws, pid, suspects_only=True, limit=500)
-    assert {a.item_id for a in queue} == {s["item_id"] for s in suspects}
-    assert all(s["annotation_ids"] for s in suspects)
+    assert sorted(a.item_id for a in queue) == sorted(s["item_id"] for s in suspects)
+    assert all(len(s["annotation_ids"]) == 1 for s in suspects)
+
+
+SPORT = [
+    "goal",
+    "match",
+    "team",
+    "score",
+    "league",
+    "coach",
+    "striker",
+    "keeper",
+    "derby",
+    "season",
+]
+POLITICS = [
+    "vote",
+    "party",
+    "senate",
+    "election",
+    "minister",
+    "ballot",
+    "law",
+    "council",
+    "budget",
+    "poll",
+]
+FILLER = ["the", "a", "today", "big", "new", "very", "late", "said", "this", "that"]
+
+
+def test_flipped_labels_are_found_where_a_model_can_learn(
+    sqlite_workspace: Workspace,
+) -> None:
+    ws = sqlite_workspace
+    project = projects.create_project(ws, "T", "text", label_schema=SCHEMA)
+    rng = random.Random(3)
+    texts = [
+        " ".join(
+            rng.choices(SPORT if k % 2 else POLITICS, k=4) + rng.choices(FILLER, k=4)
+        )
+        + f" #{k}"
+        for k in range(300)
+    ]
+    items = add_texts(ws, project.id, texts)
+    labels = {item: "pos" if k % 2 else "neg" for k, item in enumerate(items)}
+    flipped = flip(labels, seed=7)
+    for item, label in labels.items():
+        annotations.create_annotation(ws, item, [{"type": "class", "label": label}])
+
+    suspects = quality.find_label_errors(ws, project.id, top=len(flipped))
+
+    precision, recall = scores(suspects, flipped)
+    print(f"synthetic topics, top 30: precision {precision:.2f}, recall {recall:.2f}")
+    assert precision >= 0.8 and recall >= 0.8
 
 
 def test_label_errors_validate_their_input(workspace: Workspace) -> None:
