@@ -192,7 +192,7 @@ def _agreement(work: Work, project: Project, iou_threshold: float) -> Json:
 
 def _class_agreement(work: Work, project: Project) -> Json:
     multi = project.label_schema.multi_label
-    level = "ordinal" if project.label_schema.ordinal else "nominal"
+    level: ag.Level = "ordinal" if project.label_schema.ordinal else "nominal"
     categories = _categories(project, work.classes, multi)
     disagreeing = _disagreeing_class_items(work.classes)
     if multi:
@@ -228,7 +228,7 @@ def _class_agreement(work: Work, project: Project) -> Json:
 
 
 def _categories(
-    project: Project, classes: dict[int, dict[Hashable, Any]], multi: bool
+    project: Project, classes: dict[Any, dict[Hashable, Any]], multi: bool
 ) -> list[str]:
     names = [label.name for label in project.label_schema.labels]
     seen: set[str] = set()
@@ -249,7 +249,7 @@ def _one_vs_rest(table: RatingTable) -> dict[Hashable, RatingTable]:
 
 
 def _multi_label_tables(
-    classes: dict[int, dict[Hashable, Any]], categories: list[str]
+    classes: dict[Any, dict[Hashable, Any]], categories: list[str]
 ) -> dict[Hashable, RatingTable]:
     return {
         label: rating_table(
@@ -277,7 +277,7 @@ def _mean_metrics(reports: list[dict[str, MetricResult]]) -> dict[str, MetricRes
 
 
 def _items_using(
-    classes: dict[int, dict[Hashable, Any]], label: Hashable, multi: bool
+    classes: dict[Any, dict[Hashable, Any]], label: Hashable, multi: bool
 ) -> list[int]:
     return sorted(
         item
@@ -286,12 +286,12 @@ def _items_using(
     )
 
 
-def _disagreeing_class_items(classes: dict[int, dict[Hashable, Any]]) -> set[int]:
+def _disagreeing_class_items(classes: dict[Any, dict[Hashable, Any]]) -> set[int]:
     return {item for item, row in classes.items() if len(set(row.values())) > 1}
 
 
 def _class_pairs(
-    classes: dict[int, dict[Hashable, Any]],
+    classes: dict[Any, dict[Hashable, Any]],
     multi: bool,
     level: str,
     categories: list[str],
@@ -391,7 +391,7 @@ def _box_per_label(work: Work, iou_threshold: float) -> Json:
 
 def _pooled(rows: list[Json], names: Iterable[str]) -> Json:
     """Mean of each pair metric over the pairs where it is defined."""
-    out = {}
+    out: Json = {}
     for name in names:
         values = [r[name]["value"] for r in rows if r[name]["value"] is not None]
         if values:
@@ -469,12 +469,14 @@ def _disagreements(work: Work, iou_threshold: float) -> list[Json]:
     found: dict[int, set[str]] = {}
     for item in _disagreeing_class_items(work.classes):
         found.setdefault(item, set()).add("classes")
-    for item, row in work.boxes.items():
-        for a, b in combinations(row, 2):
-            if not boxes_agree(row[a], row[b], iou_threshold):
+    for item, drawn in work.boxes.items():
+        for a, b in combinations(drawn, 2):
+            if not boxes_agree(drawn[a], drawn[b], iou_threshold):
                 found.setdefault(item, set()).add("boxes")
-    for item, row in work.spans.items():
-        keys = {frozenset((s.start, s.end, s.label) for s in ss) for ss in row.values()}
+    for item, marked in work.spans.items():
+        keys = {
+            frozenset((s.start, s.end, s.label) for s in ss) for ss in marked.values()
+        }
         if len(keys) > 1:
             found.setdefault(item, set()).add("spans")
     out = []
@@ -533,7 +535,7 @@ def _confusion(work: Work) -> list[Json]:
 # --- gold --------------------------------------------------------------------
 
 
-def _gold_section(work: Work, correct: dict[int, dict[Hashable, bool]]) -> Json:
+def _gold_section(work: Work, correct: dict[Any, dict[Hashable, bool]]) -> Json:
     accuracy = gold_accuracy(correct, dict.fromkeys(correct, True))
     per_annotator = {}
     for annotator, result in accuracy.items():
@@ -622,7 +624,7 @@ def _timeline(annotations: list[Annotation]) -> list[Json]:
 
 
 def _cards(
-    work: Work, correct: dict[int, dict[Hashable, bool]], iou_threshold: float
+    work: Work, correct: dict[Any, dict[Hashable, bool]], iou_threshold: float
 ) -> list[Json]:
     records = [
         (author_of(a), a.created_at or datetime.min, a.lead_time)
@@ -671,9 +673,9 @@ def _agreement_with_others(
             if not same:
                 differ[who].add(item)
     out = {}
-    for annotator, (same, total) in agree.items():
+    for annotator, (hits, total) in agree.items():
         result = (
-            MetricResult.of(same / total, total)
+            MetricResult.of(hits / total, total)
             if total
             else MetricResult.undefined("no other annotator labelled the same items")
         )

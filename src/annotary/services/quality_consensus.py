@@ -129,13 +129,13 @@ def _merge(
         chosen, ties = _classes(classes, project.label_schema.multi_label, method)
         for item, region in chosen.items():
             merged.setdefault(item, []).append(region)
-    for item, row in work.boxes.items():
+    for item, drawn in work.boxes.items():
         if item in shared:
-            boxes = consensus_boxes(row, IOU_THRESHOLD, weights or None)
+            boxes = consensus_boxes(drawn, IOU_THRESHOLD, weights or None)
             merged.setdefault(item, []).extend(boxes)
-    for item, row in work.spans.items():
+    for item, marked in work.spans.items():
         if item in shared:
-            merged.setdefault(item, []).extend(consensus_spans(row))
+            merged.setdefault(item, []).extend(consensus_spans(marked))
     tied = {tie["item_id"] for tie in ties}
     for item in shared - tied:
         merged.setdefault(item, [])
@@ -143,14 +143,14 @@ def _merge(
 
 
 def _classes(
-    classes: dict[int, dict[Hashable, Any]], multi: bool, method: str
-) -> tuple[dict[int, ClassRegion], list[dict[str, Any]]]:
+    classes: dict[Any, dict[Hashable, Any]], multi: bool, method: str
+) -> tuple[dict[Any, ClassRegion], list[dict[str, Any]]]:
     if multi:
         return _multi_label_majority(classes), []
     if method == "dawid_skene":
         model = dawid_skene(classes)
         return {item: model.region(item) for item in model.items}, []
-    chosen: dict[int, ClassRegion] = {}
+    chosen: dict[Any, ClassRegion] = {}
     ties = []
     for item, vote in majority_vote(classes).items():
         region = vote.region()
@@ -162,7 +162,7 @@ def _classes(
 
 
 def _multi_label_majority(
-    classes: dict[int, dict[Hashable, Any]],
+    classes: dict[Any, dict[Hashable, Any]],
 ) -> dict[int, ClassRegion]:
     """Labels more than half the item's annotators chose."""
     out = {}

@@ -37,10 +37,10 @@ class Work:
     """
 
     annotations: list[Annotation] = field(default_factory=list)
-    classes: dict[int, dict[Hashable, Any]] = field(default_factory=dict)
-    boxes: dict[int, dict[Hashable, list[BBox]]] = field(default_factory=dict)
-    spans: dict[int, dict[Hashable, list[Span]]] = field(default_factory=dict)
-    texts: dict[int, str] = field(default_factory=dict)
+    classes: dict[Any, dict[Hashable, Any]] = field(default_factory=dict)
+    boxes: dict[Any, dict[Hashable, list[BBox]]] = field(default_factory=dict)
+    spans: dict[Any, dict[Hashable, list[Span]]] = field(default_factory=dict)
+    texts: dict[Any, str] = field(default_factory=dict)
     ids: dict[tuple[int, Hashable], int] = field(default_factory=dict)
 
     @property
@@ -143,7 +143,7 @@ def _add(work: Work, annotation: Annotation, multi: bool, tools: set[str]) -> No
 
 def gold_correctness(
     work: Work, gold: dict[int, list[Region]], project: Project, iou_threshold: float
-) -> dict[int, dict[Hashable, bool]]:
+) -> dict[Any, dict[Hashable, bool]]:
     """``gold item -> annotator -> answered it right`` for annotated gold items."""
     by_item: dict[int, dict[Hashable, Annotation]] = {}
     for annotation in work.annotations:

@@ -230,7 +230,7 @@ def image_features(path: Path) -> FloatArray:
                     minlength=ORIENTATION_BINS,
                 )
             )
-    gradients = np.concatenate(cells)
+    gradients = np.concatenate(cells).astype(np.float64)
     total = gradients.sum()
     if total > 0:
         gradients /= total
