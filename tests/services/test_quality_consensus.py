@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from PIL import Image
 from sqlalchemy import select
 
 from annotary.errors import InvalidInput, PermissionDenied
-from annotary.services import exports, projects, quality
+from annotary.services import exports, gold, imports, projects, quality
 from annotary.services.workspace import Workspace
 from annotary.storage import tables as t
 from tests.services.helpers import add_texts, member
@@ -137,3 +140,58 @@ def test_span_consensus_by_majority(sqlite_workspace: Workspace) -> None:
     ]
     assert regions[0]["score"] == 1.0 and regions[1]["score"] == pytest.approx(2 / 3)
     assert item
+
+
+def box(x: float, label: str = "cat") -> dict[str, object]:
+    return {"type": "bbox", "x": x, "y": 0, "w": 10, "h": 10, "label": label}
+
+
+def test_box_consensus_weighs_annotators_by_gold_accuracy(
+    sqlite_workspace: Workspace, tmp_path: Path
+) -> None:
+    ws = sqlite_workspace
+    schema = {"labels": [{"name": "cat"}], "tools": ["bbox"]}
+    project = projects.create_project(
+        ws, "I", "image", label_schema=schema, settings={"overlap": 3}
+    )
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for name, shade in (("a.png", 40), ("b.png", 200)):
+        Image.new("RGB", (64, 64), (shade, shade, shade)).save(folder / name)
+    imports.import_paths(ws, project.id, [folder])
+    drawn = {  # item 1 is gold: ann and bob right, cat wrong.
+        "ann": [[box(0)], [box(0)]],
+        "bob": [[box(0)], [box(2)]],
+        "cat": [[box(50)], [box(4)]],
+    }
+    for name, answers in drawn.items():
+        user = member(ws, project.id, name, "annotator")
+        ids = label_in_order(ws, project.id, user, answers)
+    with ws.db.read() as conn:
+        first, second = sorted(
+            conn.execute(
+                select(t.annotations.c.item_id).where(t.annotations.c.id.in_(ids))
+            ).scalars()
+        )
+    gold.set_gold(ws, {first: [box(0)]})
+
+    report = quality.create_consensus(ws, project.id)
+    agreement = quality.quality_report(ws, project.id)["agreement"]["boxes"]
+
+    assert report["weights"] == {"ann": 1.0, "bob": 1.0, "cat": 0.0}
+    with ws.db.read() as conn:
+        merged = dict(
+            conn.execute(
+                select(t.annotations.c.item_id, t.annotations.c.regions).where(
+                    t.annotations.c.origin == "consensus"
+                )
+            ).all()
+        )
+    assert [(b["x"], b["score"]) for b in merged[first]] == [(0.0, 1.0)]
+    assert [b["x"] for b in merged[second]] == [1.0]  # cat's x=4 weighs nothing
+    ann_bob = agreement["per_pair"][0]
+    assert (ann_bob["first"], ann_bob["second"]) == ("ann", "bob")
+    assert ann_bob["f1"]["value"] == 1.0
+    # IoU of x=0 and x=2 boxes, 10 wide: 80 / 120.
+    assert ann_bob["mean_iou"]["value"] == pytest.approx((1 + 80 / 120) / 2)
+    assert agreement["disagreements"] == [first, second]
