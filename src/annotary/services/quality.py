@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from annotary.core.models import Annotation, Project, Role, User
+from annotary.core.models import Project, Role, User
 from annotary.core.regions import Region
 from annotary.errors import InvalidInput, NotFound
 from annotary.quality import agreement as ag
@@ -31,6 +31,7 @@ from annotary.services.annotations import parse_regions, to_annotation
 from annotary.services.projects import load_project
 from annotary.services.quality_consensus import create_consensus
 from annotary.services.quality_data import (
+    Done,
     Work,
     author_of,
     boxes_agree,
@@ -479,9 +480,12 @@ def _disagreements(work: Work, iou_threshold: float) -> list[Json]:
         }
         if len(keys) > 1:
             found.setdefault(item, set()).add("spans")
+    authors_of: dict[int, list[Hashable]] = {}
+    for i, a in work.ids:
+        authors_of.setdefault(i, []).append(a)
     out = []
     for item in sorted(found):
-        authors = [a for (i, a) in work.ids if i == item]
+        authors = authors_of[item]
         out.append(
             {
                 "item_id": item,
@@ -595,9 +599,9 @@ def _rejection(reviews: list[tuple[int, int, str]]) -> Json:
     }
 
 
-def _timeline(annotations: list[Annotation]) -> list[Json]:
+def _timeline(annotations: list[Done]) -> list[Json]:
     """Per day: annotations submitted, median lead time and the items."""
-    days: dict[str, list[Annotation]] = {}
+    days: dict[str, list[Done]] = {}
     for annotation in annotations:
         if annotation.created_at is not None:
             days.setdefault(annotation.created_at.date().isoformat(), []).append(
@@ -633,6 +637,9 @@ def _cards(
     stats = annotator_stats(records)
     gold = _gold_section(work, correct)["per_annotator"]
     with_others = _agreement_with_others(work, iou_threshold)
+    items_of: dict[Hashable, list[int]] = {}
+    for item, author in work.ids:
+        items_of.setdefault(author, []).append(item)
     cards = []
     for annotator in work.annotators:
         s = stats[annotator]
@@ -652,9 +659,7 @@ def _cards(
                         "undefined": "the annotator answered no gold item",
                     },
                 ),
-                "items": sorted(
-                    a.item_id for a in work.annotations if author_of(a) == annotator
-                ),
+                "items": sorted(items_of.get(annotator, [])),
             }
         )
     return cards

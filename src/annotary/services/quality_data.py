@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -16,10 +17,38 @@ from sqlalchemy import Connection, select
 from annotary.core.models import Annotation, Project
 from annotary.core.regions import BBox, ClassRegion, Region, Span
 from annotary.quality.boxes import box_agreement
-from annotary.services.annotations import parse_regions, to_annotation
+from annotary.services.annotations import parse_regions
 from annotary.storage import tables as t
 
 FINISHED = ("submitted", "accepted")
+
+
+@dataclass(slots=True)
+class Done:
+    """A finished annotation as the metrics need it (regions parsed on demand).
+
+    Attributes:
+        id: The annotation id.
+        item_id: Its item.
+        user_id: Its annotator's user id, if any.
+        author: Its author name, if any.
+        created_at: When it was made.
+        lead_time: Seconds spent on it, when known.
+        raw: Its regions as stored (JSON).
+    """
+
+    id: int
+    item_id: int
+    user_id: int | None
+    author: str | None
+    created_at: datetime | None
+    lead_time: float | None
+    raw: list[dict[str, Any]]
+
+    @property
+    def regions(self) -> list[Region]:
+        """The regions, validated."""
+        return parse_regions(self.raw)
 
 
 @dataclass
@@ -36,7 +65,7 @@ class Work:
         ids: ``(item, annotator) -> annotation id``.
     """
 
-    annotations: list[Annotation] = field(default_factory=list)
+    annotations: list[Done] = field(default_factory=list)
     classes: dict[Any, dict[Hashable, Any]] = field(default_factory=dict)
     boxes: dict[Any, dict[Hashable, list[BBox]]] = field(default_factory=dict)
     spans: dict[Any, dict[Hashable, list[Span]]] = field(default_factory=dict)
@@ -49,7 +78,7 @@ class Work:
         return list(dict.fromkeys(author_of(a) for a in self.annotations))
 
 
-def author_of(annotation: Annotation) -> Hashable:
+def author_of(annotation: Annotation | Done) -> Hashable:
     """The name an annotation is counted under: its author, else its user id."""
     return annotation.author or annotation.user_id or f"#{annotation.id}"
 
@@ -66,8 +95,11 @@ def load_work(
         project: The project.
         guideline_version: Only annotations made under this guideline version.
     """
+    c = t.annotations.c
     query = (
-        select(t.annotations)
+        select(
+            c.id, c.item_id, c.user_id, c.author, c.created_at, c.lead_time, c.regions
+        )
         .where(
             (t.annotations.c.project_id == project.id)
             & (t.annotations.c.origin == "human")
@@ -78,9 +110,9 @@ def load_work(
     )
     if guideline_version is not None:
         query = query.where(t.annotations.c.guideline_version == guideline_version)
-    latest: dict[tuple[int, Hashable], Annotation] = {}
-    for row in conn.execute(query).mappings():
-        annotation = to_annotation(row)
+    latest: dict[tuple[int, Hashable], Done] = {}
+    for row in conn.execute(query).all():
+        annotation = Done(*row)
         latest[annotation.item_id, author_of(annotation)] = annotation
 
     work = Work(annotations=sorted(latest.values(), key=lambda a: a.id or 0))
@@ -124,28 +156,42 @@ def class_answer(regions: list[Region], multi: bool) -> Any:
     return labels[0] if len(labels) == 1 else None
 
 
-def _add(work: Work, annotation: Annotation, multi: bool, tools: set[str]) -> None:
+def _add(work: Work, annotation: Done, multi: bool, tools: set[str]) -> None:
     item, author = annotation.item_id, author_of(annotation)
-    assert annotation.id is not None
     work.ids[item, author] = annotation.id
-    regions = annotation.regions
+    raw = annotation.raw
 
-    answer = class_answer(regions, multi)
+    answer = _raw_class_answer(raw, multi)
     if answer is not None:
         work.classes.setdefault(item, {})[author] = answer
-    boxes = [r for r in regions if isinstance(r, BBox)]
-    spans = [r for r in regions if isinstance(r, Span)]
+    boxes = [BBox.model_validate(r) for r in raw if r.get("type") == "bbox"]
+    spans = [Span.model_validate(r) for r in raw if r.get("type") == "span"]
+    regions = raw
     if boxes or (not regions and "bbox" in tools):
         work.boxes.setdefault(item, {})[author] = boxes
     if spans or (not regions and "span" in tools):
         work.spans.setdefault(item, {})[author] = spans
 
 
+def _raw_class_answer(raw: list[dict[str, Any]], multi: bool) -> Any:
+    """`class_answer` on stored JSON, without validating every region."""
+    labels = [
+        label
+        for region in raw
+        if region.get("type") == "class"
+        for label in (region.get("labels") or [region.get("label")])
+        if label is not None
+    ]
+    if multi:
+        return frozenset(labels) if labels else None
+    return labels[0] if len(labels) == 1 else None
+
+
 def gold_correctness(
     work: Work, gold: dict[int, list[Region]], project: Project, iou_threshold: float
 ) -> dict[Any, dict[Hashable, bool]]:
     """``gold item -> annotator -> answered it right`` for annotated gold items."""
-    by_item: dict[int, dict[Hashable, Annotation]] = {}
+    by_item: dict[int, dict[Hashable, Done]] = {}
     for annotation in work.annotations:
         if annotation.item_id in gold:
             by_item.setdefault(annotation.item_id, {})[author_of(annotation)] = (
