@@ -53,7 +53,7 @@ class QueueOrder(enum.StrEnum):
 
 
 class ProjectSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     overlap: int = Field(default=1, ge=1, le=100)
     queue_order: QueueOrder = QueueOrder.sequential
@@ -67,6 +67,8 @@ class ProjectSettings(BaseModel):
 
 
 class Project(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     id: int
     name: str
     kind: DataKind
@@ -79,6 +81,8 @@ class Project(BaseModel):
 
 class MediaRef(BaseModel):
     """Where an item's bytes live and what probing found."""
+
+    model_config = ConfigDict(defer_build=True)
 
     path: str
     sha256: str
@@ -95,6 +99,8 @@ class MediaRef(BaseModel):
 
 
 class Item(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     id: int
     project_id: int
     external_id: str | None = None
@@ -120,6 +126,8 @@ class Item(BaseModel):
 
 
 class Annotation(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     id: int | None = None
     item_id: int
     project_id: int | None = None
@@ -141,6 +149,8 @@ class Annotation(BaseModel):
 class ItemDraft(BaseModel):
     """An item on its way in: what a reader found, before it has an id."""
 
+    model_config = ConfigDict(defer_build=True)
+
     text: str | None = None
     media: MediaRef | None = None
     meta: dict[str, Any] = Field(default_factory=dict)
@@ -152,16 +162,25 @@ class ItemDraft(BaseModel):
     file_path: str | None = None
     annotations: list[Annotation] = Field(default_factory=list)
     split: str | None = None
+    # Set only by lossless formats (jsonl.v1) that carry an item's review state.
+    status: ItemStatus | None = None
+    excluded: bool = False
+    exclude_reason: str | None = None
+    flags: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class Rejection(BaseModel):
     """A file or row that could not be imported, and why."""
+
+    model_config = ConfigDict(defer_build=True)
 
     source: str
     reason: str
 
 
 class User(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     id: int
     username: str
     is_admin: bool = False
@@ -169,6 +188,8 @@ class User(BaseModel):
 
 
 class ImportReport(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     project: str
     read: int = 0
     added: int = 0

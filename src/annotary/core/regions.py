@@ -20,7 +20,7 @@ def new_region_id() -> str:
 
 
 class _Region(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=False)
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     id: str = Field(default_factory=new_region_id)
     label: str | None = None
@@ -118,7 +118,7 @@ class Transcript(_Region):
 
 
 class Keyframe(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     frame: int = Field(ge=0)
     x: float

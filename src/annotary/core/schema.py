@@ -55,7 +55,7 @@ PALETTE = (
 class AttributeSpec(BaseModel):
     """An extra field on a region: a flag, a choice or free text."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     name: str = Field(min_length=1)
     kind: Literal["bool", "choice", "text", "number"] = "bool"
@@ -64,7 +64,7 @@ class AttributeSpec(BaseModel):
 
 
 class Label(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     name: str = Field(min_length=1, max_length=200)
     color: str = ""
@@ -85,7 +85,7 @@ class Label(BaseModel):
 class LabelSchema(BaseModel):
     """The labels of a project and the tools annotators may use on them."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     labels: list[Label] = Field(default_factory=list)
     tools: list[Tool] = Field(default_factory=list)
@@ -130,7 +130,7 @@ class Guideline(BaseModel):
     created_at: datetime | None = None
     created_by: str | None = None
 
-    model_config = ConfigDict(populate_by_name=True)
+    model_config = ConfigDict(populate_by_name=True, defer_build=True)
 
 
 DEFAULT_TOOLS: dict[str, list[Tool]] = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
@@ -25,13 +26,19 @@ from annotary.services.workspace import Workspace
 from annotary.storage import inserted_id
 from annotary.storage import tables as t
 
-_regions = TypeAdapter(list[Region])
+
+@functools.cache
+def _regions() -> TypeAdapter[list[Region]]:
+    # Built on first use: building the union's validator costs import time.
+    return TypeAdapter(list[Region])
+
+
 DONE_STATES = ("submitted", "accepted")
 
 
 def parse_regions(data: Any) -> list[Region]:
     try:
-        return _regions.validate_python(data)
+        return _regions().validate_python(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = "regions" + "".join(
@@ -45,7 +52,7 @@ def to_annotation(row: RowMapping) -> Annotation:
         id=row["id"],
         item_id=row["item_id"],
         project_id=row["project_id"],
-        regions=_regions.validate_python(row["regions"]),
+        regions=_regions().validate_python(row["regions"]),
         author=row["author"],
         user_id=row["user_id"],
         origin=Origin(row["origin"]),

@@ -1,0 +1,443 @@
+"""``annotary.Client``: the REST API from Python, with core types in and out.
+
+Errors come back as the same :mod:`annotary.errors` classes the server raised
+(a stale update is :class:`~annotary.errors.StaleVersion`, with the current
+annotation in ``details["current"]``).
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import httpx
+from pydantic import BaseModel
+
+from annotary import errors
+from annotary.core.models import Annotation, ImportReport, Item, Project, User
+from annotary.core.regions import Region
+from annotary.core.schema import Guideline, LabelSchema
+
+API = "/api/v1"
+_BY_STATUS: dict[int, type[errors.AnnotaryError]] = {
+    401: errors.NotAuthenticated,
+    403: errors.PermissionDenied,
+    404: errors.NotFound,
+    409: errors.Conflict,
+    413: errors.LimitExceeded,
+    422: errors.InvalidInput,
+    503: errors.Unavailable,
+}
+
+
+def _error_classes() -> dict[str, type[errors.AnnotaryError]]:
+    found: dict[str, type[errors.AnnotaryError]] = {}
+    pending: list[type[errors.AnnotaryError]] = [errors.AnnotaryError]
+    while pending:
+        kind = pending.pop()
+        found[kind.code] = kind
+        pending.extend(kind.__subclasses__())
+    return found
+
+
+_BY_CODE = _error_classes()
+
+
+def raise_for_error(response: httpx.Response) -> None:
+    """Raise the Annotary error a failed response carries; do nothing on success."""
+    if response.is_success:
+        return
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    if not isinstance(body, dict):
+        body = {}
+    kind = _BY_CODE.get(str(body.get("code")))
+    if kind is None:
+        kind = _BY_STATUS.get(response.status_code, errors.AnnotaryError)
+    message = str(body.get("message") or f"HTTP {response.status_code}")
+    details = body.get("details")
+    if not isinstance(details, dict):
+        details = {}
+    raise kind(message, **details)
+
+
+def _dump(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json", by_alias=True)
+    if isinstance(value, list | tuple):
+        return [_dump(v) for v in value]
+    return value
+
+
+class Client:
+    """A connection to an Annotary server.
+
+    Args:
+        url: The server's base address, e.g. ``http://127.0.0.1:8080``.
+        token: An API token (``annotary token create``); None for anonymous.
+        timeout: Seconds to wait for each response.
+        transport: An httpx transport to use instead of the network (tests).
+
+    Example:
+        >>> with Client("http://127.0.0.1:8080", token) as client:  # doctest: +SKIP
+        ...     project = client.create_project("cats", "image")
+        ...     client.import_files(project.id, ["photos.zip"])
+        ...     item = client.next_item(project.id)
+    """
+
+    def __init__(
+        self,
+        url: str,
+        token: str | None = None,
+        *,
+        timeout: float = 60.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        headers = {"Authorization": f"Token {token}"} if token else {}
+        self._http = httpx.Client(
+            base_url=url.rstrip("/") + API,
+            headers=headers,
+            timeout=timeout,
+            transport=transport,
+        )
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        response = self._http.request(method, path, **kwargs)
+        raise_for_error(response)
+        return response
+
+    def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        return self._request(method, path, **kwargs).json()
+
+    # Server and account ------------------------------------------------------
+
+    def health(self) -> dict[str, str]:
+        result: dict[str, str] = self._json("GET", "/health")
+        return result
+
+    def me(self) -> User:
+        return User.model_validate(self._json("GET", "/auth/me")["user"])
+
+    def users(self) -> list[User]:
+        return [User.model_validate(u) for u in self._json("GET", "/users")]
+
+    def create_user(
+        self, username: str, password: str, *, is_admin: bool = False
+    ) -> User:
+        body = {"username": username, "password": password, "is_admin": is_admin}
+        return User.model_validate(self._json("POST", "/users", json=body))
+
+    def create_token(self, name: str = "default") -> str:
+        """A new API token for the caller; the server shows it only this once."""
+        token: str = self._json("POST", "/tokens", json={"name": name})["token"]
+        return token
+
+    # Projects ----------------------------------------------------------------
+
+    def projects(self) -> list[Project]:
+        return [Project.model_validate(p) for p in self._json("GET", "/projects")]
+
+    def project(self, project_id: int) -> Project:
+        return Project.model_validate(self._json("GET", f"/projects/{project_id}"))
+
+    def project_counts(self, project_id: int) -> dict[str, int]:
+        """Items by status: total, new, in_progress, done, reviewed, excluded."""
+        counts: dict[str, int] = self._json("GET", f"/projects/{project_id}")["counts"]
+        return counts
+
+    def create_project(
+        self,
+        name: str,
+        kind: str,
+        *,
+        label_schema: LabelSchema | dict[str, Any] | None = None,
+        guideline_text: str = "",
+        description: str = "",
+        settings: dict[str, Any] | None = None,
+    ) -> Project:
+        body = {
+            "name": name,
+            "kind": kind,
+            "label_schema": _dump(label_schema),
+            "guideline_text": guideline_text,
+            "description": description,
+            "settings": settings,
+        }
+        return Project.model_validate(self._json("POST", "/projects", json=body))
+
+    def update_project(
+        self,
+        project_id: int,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        settings: dict[str, Any] | None = None,
+    ) -> Project:
+        body = {"name": name, "description": description, "settings": settings}
+        body = {k: v for k, v in body.items() if v is not None}
+        data = self._json("PATCH", f"/projects/{project_id}", json=body)
+        return Project.model_validate(data)
+
+    def guidelines(self, project_id: int) -> list[Guideline]:
+        data = self._json("GET", f"/projects/{project_id}/guidelines")
+        return [Guideline.model_validate(g) for g in data]
+
+    def add_guideline(
+        self,
+        project_id: int,
+        text: str,
+        label_schema: LabelSchema | dict[str, Any] | None = None,
+    ) -> Guideline:
+        """Save a new guideline version (and schema); it becomes current."""
+        body = {"text": text, "schema": _dump(label_schema)}
+        data = self._json("POST", f"/projects/{project_id}/guidelines", json=body)
+        return Guideline.model_validate(data)
+
+    def members(self, project_id: int) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._json(
+            "GET", f"/projects/{project_id}/members"
+        )
+        return result
+
+    def set_member(self, project_id: int, user_id: int, role: str) -> None:
+        path = f"/projects/{project_id}/members/{user_id}"
+        self._request("PUT", path, json={"role": role})
+
+    def remove_member(self, project_id: int, user_id: int) -> None:
+        self._request("DELETE", f"/projects/{project_id}/members/{user_id}")
+
+    # Items -------------------------------------------------------------------
+
+    def items(
+        self, project_id: int, *, page_size: int = 200, **filters: Any
+    ) -> Iterator[Item]:
+        """Every item (that the caller may see), fetched a cursor page at a time.
+
+        ``filters``: status, label, annotator, split, q, excluded, sort.
+        """
+        params = {k: v for k, v in filters.items() if v is not None}
+        params["limit"] = page_size
+        cursor: str | None = None
+        while True:
+            if cursor:
+                params["cursor"] = cursor
+            page = self._json("GET", f"/projects/{project_id}/items", params=params)
+            for row in page["items"]:
+                yield Item.model_validate(row)
+            cursor = page["next_cursor"]
+            if not cursor:
+                return
+
+    def item(self, item_id: int) -> Item:
+        return Item.model_validate(self._json("GET", f"/items/{item_id}"))
+
+    def media(self, item_id: int) -> bytes:
+        """The item's stored file, byte for byte."""
+        return self._request("GET", f"/items/{item_id}/media").content
+
+    def update_item(
+        self,
+        item_id: int,
+        *,
+        excluded: bool | None = None,
+        exclude_reason: str | None = None,
+        split: str | None = None,
+    ) -> Item:
+        body = {"excluded": excluded, "exclude_reason": exclude_reason, "split": split}
+        body = {k: v for k, v in body.items() if v is not None}
+        return Item.model_validate(self._json("PATCH", f"/items/{item_id}", json=body))
+
+    def bulk(self, project_id: int, ids: Sequence[int], action: str) -> int:
+        """Exclude, include or requeue items; returns how many changed."""
+        body = {"ids": list(ids), "action": action}
+        data = self._json("POST", f"/projects/{project_id}/items/bulk", json=body)
+        return int(data["changed"])
+
+    # Queue -------------------------------------------------------------------
+
+    def next_item(self, project_id: int) -> Item | None:
+        """Lease the next item to label, or None when nothing is left."""
+        response = self._request("POST", f"/projects/{project_id}/queue/next")
+        if response.status_code == 204:
+            return None
+        return Item.model_validate(response.json()["item"])
+
+    def skip(self, project_id: int, item_id: int) -> None:
+        self._request("POST", f"/projects/{project_id}/queue/{item_id}/skip")
+
+    def release(self, project_id: int, item_id: int) -> None:
+        self._request("POST", f"/projects/{project_id}/queue/{item_id}/release")
+
+    # Annotations -------------------------------------------------------------
+
+    def annotations(self, item_id: int) -> list[Annotation]:
+        data = self._json("GET", f"/items/{item_id}/annotations")
+        return [Annotation.model_validate(a) for a in data]
+
+    def create_annotation(
+        self,
+        item_id: int,
+        regions: Sequence[Region | dict[str, Any]],
+        *,
+        state: str = "submitted",
+        lead_time: float | None = None,
+        parent_id: int | None = None,
+    ) -> Annotation:
+        body = {
+            "regions": _dump(list(regions)),
+            "state": state,
+            "lead_time": lead_time,
+            "parent_id": parent_id,
+        }
+        data = self._json("POST", f"/items/{item_id}/annotations", json=body)
+        return Annotation.model_validate(data)
+
+    def submit(
+        self,
+        item_id: int,
+        regions: Sequence[Region | dict[str, Any]],
+        *,
+        lead_time: float | None = None,
+        parent_id: int | None = None,
+    ) -> Annotation:
+        """Submit a finished annotation of the item."""
+        return self.create_annotation(
+            item_id,
+            regions,
+            state="submitted",
+            lead_time=lead_time,
+            parent_id=parent_id,
+        )
+
+    def update_annotation(
+        self,
+        annotation_id: int,
+        *,
+        version: int,
+        regions: Sequence[Region | dict[str, Any]] | None = None,
+        state: str | None = None,
+        lead_time: float | None = None,
+    ) -> Annotation:
+        """Change an annotation last seen at ``version``.
+
+        Raises:
+            StaleVersion: someone changed it since; ``details["current"]`` holds
+                the annotation as it is now.
+        """
+        body: dict[str, Any] = {"version": version}
+        if regions is not None:
+            body["regions"] = _dump(list(regions))
+        if state is not None:
+            body["state"] = state
+        if lead_time is not None:
+            body["lead_time"] = lead_time
+        data = self._json("PUT", f"/annotations/{annotation_id}", json=body)
+        return Annotation.model_validate(data)
+
+    def delete_annotation(
+        self, annotation_id: int, *, version: int | None = None
+    ) -> None:
+        params = {"version": version} if version is not None else {}
+        self._request("DELETE", f"/annotations/{annotation_id}", params=params)
+
+    # Import and export -------------------------------------------------------
+
+    def import_files(
+        self,
+        project_id: int,
+        paths: Sequence[str | Path],
+        *,
+        format: str | None = None,
+        field: str | None = None,
+        text_mode: str = "line",
+    ) -> ImportReport:
+        """Upload files (folders are walked) and import them; one report."""
+        files = _expand(paths)
+        data = {"text_mode": text_mode}
+        if format:
+            data["format"] = format
+        if field:
+            data["field"] = field
+        with ExitStack() as stack:
+            parts = [
+                (
+                    "files",
+                    (
+                        path.name,
+                        stack.enter_context(path.open("rb")),
+                        mimetypes.guess_type(path.name)[0]
+                        or "application/octet-stream",
+                    ),
+                )
+                for path in files
+            ]
+            response = self._request(
+                "POST", f"/projects/{project_id}/imports", files=parts, data=data
+            )
+        return ImportReport.model_validate(response.json())
+
+    def export(
+        self,
+        project_id: int,
+        format: str,
+        out: str | Path,
+        *,
+        options: dict[str, Any] | None = None,
+    ) -> Path:
+        """Export the project and write the file (a zip for folder formats) to ``out``.
+
+        ``out`` may be a folder; the server's file name is used inside it.
+        """
+        body = {"format": format, "options": options or {}}
+        target = Path(out)
+        path = f"/projects/{project_id}/exports"
+        with self._http.stream("POST", path, json=body) as response:
+            if not response.is_success:
+                response.read()
+                raise_for_error(response)
+            if target.is_dir():
+                target = target / _filename(response)
+            with target.open("wb") as sink:
+                for chunk in response.iter_bytes():
+                    sink.write(chunk)
+        return target
+
+
+def _expand(paths: Sequence[str | Path]) -> list[Path]:
+    files: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            files.extend(sorted(p for p in path.rglob("*") if p.is_file()))
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise errors.InvalidInput(f"no such file or folder: {path}", path=str(path))
+    if not files:
+        raise errors.InvalidInput("nothing to import: no files in the given paths")
+    return files
+
+
+def _filename(response: httpx.Response) -> str:
+    disposition = response.headers.get("content-disposition", "")
+    for part in disposition.split(";"):
+        key, _, value = part.strip().partition("=")
+        if key == "filename":
+            name = Path(value.strip('"')).name
+            if name not in ("", ".", ".."):
+                return name
+    return "export"

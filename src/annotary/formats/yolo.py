@@ -1,0 +1,517 @@
+"""``yolo.v1``: the Ultralytics dataset layout.
+
+``images/<split>/`` and ``labels/<split>/`` plus ``data.yaml`` (names in schema
+order, class index from 0). One ``.txt`` per image, empty when the image has no
+objects; numbers normalised by the upright width and height, six decimals.
+Tasks: ``detect`` (``cls cx cy w h``), ``segment`` (``cls x1 y1 x2 y2 ...``)
+and ``pose`` (``cls cx cy w h`` then ``x y v`` per keypoint). Boxes reaching
+outside the image are clipped and counted in the report.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections import defaultdict
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from annotary.core import (
+    Annotation,
+    BBox,
+    ItemDraft,
+    Keypoints,
+    Label,
+    Origin,
+    Polygon,
+    Rejection,
+)
+from annotary.core.geometry import rotated_corners
+from annotary.core.models import Item
+from annotary.core.schema import LabelSchema
+from annotary.errors import FormatError
+from annotary.formats.base import ExportContext, ExportReport, FormatSpec, LoadResult
+from annotary.formats.naming import image_name, safe_split
+from annotary.formats.paths import copy_file, resolve_inside, upright_size
+
+logger = logging.getLogger("annotary.formats")
+
+NAME = "yolo.v1"
+TASKS = ("detect", "segment", "pose")
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
+
+
+def dump_yolo(ctx: ExportContext) -> ExportReport:
+    """Write an Ultralytics dataset folder.
+
+    Args:
+        ctx: The export context; ``ctx.out`` must be a folder. Options:
+            ``task`` (detect, segment or pose; default from the schema's
+            tools), ``copy_media`` (default True).
+
+    Returns:
+        The export report; clipped boxes are counted in ``left_out`` under
+        ``"box parts outside the image (clipped)"``.
+
+    Raises:
+        FormatError: ``ctx.out`` is a file, or the task is unknown.
+
+    Example:
+        >>> dump_yolo(ExportContext(project, records, Path("ds"))).files[:2]
+        ['data.yaml', 'labels/train/a.txt']
+    """
+    if ctx.out.is_file():
+        raise FormatError(f"{ctx.out}: a YOLO export needs a folder", path=str(ctx.out))
+    schema = ctx.project.label_schema
+    task = str(ctx.options.get("task") or default_task(schema))
+    if task not in TASKS:
+        raise FormatError(f"unknown YOLO task {task!r}; known: {', '.join(TASKS)}")
+
+    report = ExportReport(format=NAME)
+    writer = _LineWriter(schema, task, report)
+    stems: dict[str, set[str]] = defaultdict(set)
+    logger.info("yolo %s export of %s started", task, ctx.project.name)
+    for item, item_annotations in ctx.records:
+        split = safe_split(item.split)
+        names = _unique(item, stems[split])
+        _write_item(ctx, item, item_annotations, split, names, writer)
+
+    report.regions = writer.count
+    data_yaml = _data_yaml(schema, task, sorted(stems), report)
+    (ctx.out / "data.yaml").write_text(data_yaml, encoding="utf-8")
+    report.files.insert(0, "data.yaml")
+    logger.info("yolo export wrote %s label files", report.items)
+    return report
+
+
+def default_task(schema: LabelSchema) -> str:
+    """The YOLO task that fits a schema's tools best."""
+    if "keypoints" in schema.tools:
+        return "pose"
+    if "polygon" in schema.tools or "mask" in schema.tools:
+        return "segment"
+    return "detect"
+
+
+def _unique(item: Item, taken: set[str]) -> tuple[str, str]:
+    name = image_name(item)
+    stem = os.path.splitext(name)[0]
+    if stem in taken:
+        name, stem = f"{item.id}_{name}", f"{item.id}_{stem}"
+    taken.add(stem)
+    return name, stem
+
+
+def _write_item(
+    ctx: ExportContext,
+    item: Item,
+    annotations: list[Annotation],
+    split: str,
+    names: tuple[str, str],
+    writer: _LineWriter,
+) -> None:
+    report = writer.report
+    name, stem = names
+    if not item.width or not item.height:
+        report.warnings.append(f"item {item.id}: no upright size, no label file")
+        report.leave_out("items without an upright size")
+        return
+
+    lines = [line for a in annotations for line in writer.lines(item, a)]
+    relative = f"labels/{split}/{stem}.txt"
+    if split not in writer.folders:
+        (ctx.out / "labels" / split).mkdir(parents=True, exist_ok=True)
+        writer.folders.add(split)
+    with open(os.path.join(ctx.out, relative), "w", encoding="utf-8") as handle:
+        handle.write("".join(f"{line}\n" for line in lines))
+    report.files.append(relative)
+    report.items += 1
+    report.annotations += len(annotations)
+
+    source = ctx.media_path(item) if ctx.options.get("copy_media", True) else None
+    if source is not None:
+        copy_file(source, ctx.out / "images" / split / name)
+        report.files.append(f"images/{split}/{name}")
+    elif ctx.options.get("copy_media", True):
+        report.leave_out("image files not available")
+
+
+def _data_yaml(
+    schema: LabelSchema, task: str, splits: list[str], report: ExportReport
+) -> str:
+    data: dict[str, Any] = {"path": "."}
+    for split in splits:
+        data[split] = f"images/{split}"
+    if "val" not in splits:
+        report.warnings.append("no 'val' split: Ultralytics training needs one")
+    data["names"] = dict(enumerate(schema.names))
+    if task == "pose":
+        data["kpt_shape"] = [_keypoint_count(schema), 3]
+    return str(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+
+
+def _keypoint_count(schema: LabelSchema) -> int:
+    return max((len(label.keypoints) for label in schema.labels), default=0)
+
+
+def _fmt(values: list[float]) -> str:
+    return " ".join(f"{value:.6f}" for value in values)
+
+
+class _LineWriter:
+    """Turns one annotation's regions into label lines for one task."""
+
+    def __init__(self, schema: LabelSchema, task: str, report: ExportReport) -> None:
+        self.classes = {name: index for index, name in enumerate(schema.names)}
+        self.task = task
+        self.keypoints = _keypoint_count(schema)
+        self.report = report
+        self.count = 0
+        self.folders: set[str] = set()
+
+    def lines(self, item: Item, annotation: Annotation) -> list[str]:
+        width, height = float(item.width or 0), float(item.height or 0)
+        pairs = self._pose_pairs(annotation) if self.task == "pose" else {}
+        paired = {id(box) for box in pairs.values()}
+        lines = []
+        for region in annotation.regions:
+            if id(region) in paired:
+                continue
+            line = self._plain_box(region, width, height)
+            if line is None:
+                line = self._line(item, region, width, height, pairs)
+            if line is not None:
+                lines.append(line)
+        self.count += len(lines)
+        return lines
+
+    def _plain_box(self, region: Any, width: float, height: float) -> str | None:
+        # The common detect case (an upright box inside the image, nothing
+        # else on it) skips the general path; the arithmetic is the same.
+        if self.task != "detect" or type(region) is not BBox:
+            return None
+        if region.rotation or region.attributes or region.score is not None:
+            return None
+        cls = self.classes.get(region.label or "")
+        x0, y0, w, h = region.x, region.y, region.w, region.h
+        x1, y1 = x0 + w, y0 + h
+        if cls is None or x0 < 0 or y0 < 0 or x1 > width or y1 > height:
+            return None
+        wn, hn = (x1 - x0) / width, (y1 - y0) / height
+        if round(wn, 6) == 0 or round(hn, 6) == 0:
+            return None
+        cx, cy = (x0 + x1) / 2 / width, (y0 + y1) / 2 / height
+        return f"{cls} {cx:.6f} {cy:.6f} {wn:.6f} {hn:.6f}"
+
+    def _line(
+        self,
+        item: Item,
+        region: Any,
+        width: float,
+        height: float,
+        pairs: dict[int, BBox],
+    ) -> str | None:
+        cls = self._class_of(item, region)
+        if cls is None:
+            return None
+        if region.attributes:
+            self.report.leave_out("attributes in YOLO")
+        if region.score is not None:
+            self.report.leave_out("scores in YOLO")
+
+        if self.task == "pose" and isinstance(region, Keypoints | BBox):
+            return self._pose(cls, region, pairs.get(id(region)), width, height)
+        if self.task == "segment" and isinstance(region, Polygon | BBox):
+            return self._segment(cls, region, width, height)
+        if self.task == "detect" and isinstance(region, BBox):
+            box = self._box(region, width, height)
+            if box is None:
+                return None
+            return f"{cls} {box[0]:.6f} {box[1]:.6f} {box[2]:.6f} {box[3]:.6f}"
+        self.report.leave_out(f"{region.type} regions in YOLO {self.task}")
+        return None
+
+    def _class_of(self, item: Item, region: Any) -> int | None:
+        cls = self.classes.get(region.label or "")
+        if cls is None:
+            self.report.leave_out(f"{region.type} regions without a schema label")
+            self.report.warnings.append(
+                f"item {item.id}: region {region.id} label {region.label!r} "
+                "is not in the schema"
+            )
+        return cls
+
+    def _box(self, box: BBox, width: float, height: float) -> list[float] | None:
+        x, y, w, h = box.x, box.y, box.w, box.h
+        if box.rotation % 360:
+            self.report.leave_out("box rotation in YOLO (enclosing box written)")
+            xs, ys = zip(*rotated_corners(box), strict=True)
+            x, y, w, h = min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys)
+        # Clipping as core.geometry.clip_box, on plain floats (it runs once per
+        # box), except that an overshoot within the format's precision (one
+        # unit of the sixth decimal) is kept: a box read back from six-decimal
+        # centre and size can poke out that far, and cutting it would change
+        # the file on every round trip.
+        tol_x, tol_y = width * 1e-6, height * 1e-6
+        x0 = x if x > -tol_x else 0.0
+        y0 = y if y > -tol_y else 0.0
+        x1 = x + w if x + w < width + tol_x else width
+        y1 = y + h if y + h < height + tol_y else height
+        if x1 <= max(x0, 0.0) or y1 <= max(y0, 0.0) or x0 >= width or y0 >= height:
+            self.report.leave_out("boxes entirely outside the image")
+            return None
+        normalised = [
+            (x0 + x1) / 2 / width,
+            (y0 + y1) / 2 / height,
+            (x1 - x0) / width,
+            (y1 - y0) / height,
+        ]
+        if round(normalised[2], 6) == 0 or round(normalised[3], 6) == 0:
+            self.report.leave_out("boxes thinner than six decimals can hold")
+            return None
+        if (x0, y0, x1, y1) != (x, y, x + w, y + h):
+            self.report.leave_out("box parts outside the image (clipped)")
+        return normalised
+
+    def _segment(self, cls: int, region: Any, width: float, height: float) -> str:
+        points = rotated_corners(region) if isinstance(region, BBox) else region.points
+        if isinstance(region, Polygon) and region.holes:
+            self.report.leave_out("polygon holes in YOLO")
+        flat: list[float] = []
+        clipped = False
+        for x, y in points:
+            nx, ny = min(max(x / width, 0.0), 1.0), min(max(y / height, 0.0), 1.0)
+            clipped = clipped or (nx, ny) != (x / width, y / height)
+            flat.extend((nx, ny))
+        if clipped:
+            self.report.leave_out("polygon parts outside the image (clipped)")
+        return f"{cls} {_fmt(flat)}"
+
+    def _pose_pairs(self, annotation: Annotation) -> dict[int, BBox]:
+        # The k-th keypoints region of a label takes the k-th box of that label.
+        boxes: dict[str | None, list[BBox]] = defaultdict(list)
+        for region in annotation.regions:
+            if isinstance(region, BBox):
+                boxes[region.label].append(region)
+        pairs = {}
+        for region in annotation.regions:
+            if isinstance(region, Keypoints) and boxes[region.label]:
+                pairs[id(region)] = boxes[region.label].pop(0)
+        return pairs
+
+    def _pose(
+        self,
+        cls: int,
+        region: Keypoints | BBox,
+        box: BBox | None,
+        width: float,
+        height: float,
+    ) -> str | None:
+        points = region.points if isinstance(region, Keypoints) else []
+        if isinstance(region, BBox):
+            box = region
+        elif box is None:
+            box = _enclosing(points)
+        normalised = self._box(box, width, height)
+        if normalised is None:
+            return None
+        values = []
+        for index in range(self.keypoints):
+            x, y, v = points[index] if index < len(points) else (0.0, 0.0, 0)
+            if v == 0:
+                values.append("0.000000 0.000000 0")
+            else:
+                values.append(f"{x / width:.6f} {y / height:.6f} {int(v)}")
+        if len(points) > self.keypoints:
+            self.report.leave_out("keypoints beyond kpt_shape")
+        return " ".join([str(cls), _fmt(normalised), *values])
+
+
+def _enclosing(points: list[tuple[float, float, int]]) -> BBox:
+    labelled = [(x, y) for x, y, v in points if v > 0] or [(0.0, 0.0)]
+    xs, ys = zip(*labelled, strict=True)
+    return BBox(x=min(xs), y=min(ys), w=max(xs) - min(xs), h=max(ys) - min(ys))
+
+
+def load_yolo(path: Path, *, options: dict[str, Any] | None = None) -> LoadResult:
+    """Read an Ultralytics dataset folder (``data.yaml``, images, labels).
+
+    Args:
+        path: The dataset folder or its ``data.yaml``.
+        options: Unused; accepted for the common loader signature.
+
+    Returns:
+        One draft per image, split from its folder; lines that cannot be read
+        are rejected with file and line number.
+
+    Raises:
+        FormatError: ``data.yaml`` is missing or has no ``names``.
+    """
+    yaml_path = path if path.suffix in (".yaml", ".yml") else path / "data.yaml"
+    root = yaml_path.parent
+    data = _read_yaml(yaml_path)
+    names = _names(data, yaml_path)
+    kpt_shape = data.get("kpt_shape")
+    tools = ["bbox", "polygon"] + (["keypoints"] if kpt_shape else [])
+    schema = LabelSchema(
+        labels=[Label(name=n) for n in names],
+        tools=tools,
+    )
+    rejections: list[Rejection] = []
+    drafts = _yolo_drafts(root, data, names, kpt_shape, rejections)
+    return LoadResult(schema, drafts, rejections)
+
+
+def _read_yaml(yaml_path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(yaml_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise FormatError(f"{yaml_path}: no such file", path=str(yaml_path)) from None
+    except yaml.YAMLError as exc:
+        raise FormatError(
+            f"{yaml_path}: not YAML ({exc})", path=str(yaml_path)
+        ) from None
+    if not isinstance(data, dict):
+        raise FormatError(f"{yaml_path}: data.yaml must be a mapping")
+    return data
+
+
+def _names(data: dict[str, Any], yaml_path: Path) -> list[str]:
+    names = data.get("names")
+    if isinstance(names, dict):
+        return [str(names[key]) for key in sorted(names, key=int)]
+    if isinstance(names, list):
+        return [str(name) for name in names]
+    raise FormatError(f"{yaml_path}: no 'names' list or mapping", path=str(yaml_path))
+
+
+def _yolo_drafts(
+    root: Path,
+    data: dict[str, Any],
+    names: list[str],
+    kpt_shape: Any,
+    rejections: list[Rejection],
+) -> Iterator[ItemDraft]:
+    for split in ("train", "val", "test"):
+        folder = data.get(split)
+        if folder is None:
+            continue
+        if not isinstance(folder, str):
+            reason = "only a folder path is supported here"
+            rejections.append(Rejection(source=f"data.yaml: {split}", reason=reason))
+            continue
+        try:
+            images = resolve_inside(root, folder)
+        except FormatError as exc:
+            rejections.append(
+                Rejection(source=f"data.yaml: {split}", reason=exc.message)
+            )
+            continue
+        labels = _labels_folder(images)
+        for image in sorted(p for p in images.glob("*") if _is_image(p, root)):
+            yield from _image_draft(image, labels, split, names, kpt_shape, rejections)
+
+
+def _is_image(path: Path, root: Path) -> bool:
+    if path.suffix.lower() not in IMAGE_SUFFIXES or not path.is_file():
+        return False
+    return path.resolve().is_relative_to(root.resolve())
+
+
+def _labels_folder(images: Path) -> Path:
+    parts = list(images.parts)
+    for index in range(len(parts) - 1, -1, -1):
+        if parts[index] == "images":
+            parts[index] = "labels"
+            return Path(*parts)
+    return images
+
+
+def _image_draft(
+    image: Path,
+    labels: Path,
+    split: str,
+    names: list[str],
+    kpt_shape: Any,
+    rejections: list[Rejection],
+) -> Iterator[ItemDraft]:
+    width, height = upright_size(image)
+    label_file = labels / f"{image.stem}.txt"
+    regions: list[Any] = []
+    if label_file.is_file():
+        text = label_file.read_text(encoding="utf-8")
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            where = f"{label_file.parent.name}/{label_file.name}:{number}"
+            try:
+                regions.extend(_parse(line, names, kpt_shape, width, height))
+            except (ValueError, IndexError) as exc:
+                rejections.append(Rejection(source=where, reason=str(exc)))
+    annotations = (
+        [Annotation(item_id=0, regions=regions, origin=Origin.imported)]
+        if regions
+        else []
+    )
+    yield ItemDraft(
+        file_path=str(image),
+        external_id=image.name,
+        source=f"images/{split}/{image.name}",
+        meta={"file_name": image.name},
+        split=split,
+        annotations=annotations,
+    )
+
+
+def _parse(
+    line: str, names: list[str], kpt_shape: Any, width: int, height: int
+) -> list[Any]:
+    fields = line.split()
+    cls = int(fields[0])
+    if not 0 <= cls < len(names):
+        raise ValueError(f"class {cls} is not in names (0..{len(names) - 1})")
+    values = [float(v) for v in fields[1:]]
+    label = names[cls]
+    if kpt_shape:
+        count, dims = int(kpt_shape[0]), int(kpt_shape[1])
+        if len(values) == 4 + count * dims:
+            return _pose_regions(label, values, dims, width, height)
+    if len(values) == 4:
+        return [_denormalise_box(label, values, width, height)]
+    if len(values) >= 6 and len(values) % 2 == 0:
+        points = [
+            (values[i] * width, values[i + 1] * height)
+            for i in range(0, len(values), 2)
+        ]
+        return [Polygon(label=label, points=points)]
+    raise ValueError(f"{len(values)} numbers after the class fit no YOLO task")
+
+
+def _denormalise_box(label: str, values: list[float], width: int, height: int) -> BBox:
+    cx, cy, w, h = values[:4]
+    return BBox(
+        label=label,
+        x=(cx - w / 2) * width,
+        y=(cy - h / 2) * height,
+        w=w * width,
+        h=h * height,
+    )
+
+
+def _pose_regions(
+    label: str, values: list[float], dims: int, width: int, height: int
+) -> list[Any]:
+    box = _denormalise_box(label, values, width, height)
+    rest = values[4:]
+    points = []
+    for i in range(0, len(rest), dims):
+        x, y = rest[i] * width, rest[i + 1] * height
+        v = int(rest[i + 2]) if dims == 3 else 2
+        points.append((x, y, v) if v else (0.0, 0.0, 0))
+    return [box, Keypoints(label=label, points=points)]
+
+
+FORMAT = FormatSpec(NAME, frozenset({"image"}), dump_yolo, load_yolo)
