@@ -22,6 +22,7 @@ from annotary.server.routes import (
     items,
     members,
     projects,
+    quality,
     queue,
     tokens,
     users,
@@ -46,6 +47,7 @@ ROUTERS = (
     exports,
     users,
     tokens,
+    quality,
 )
 PLACEHOLDER = """<!doctype html><html lang=en><head><meta charset=utf-8>
 <title>Annotary</title></head><body style="font:16px system-ui;margin:3rem">

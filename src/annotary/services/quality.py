@@ -27,6 +27,7 @@ from annotary.quality.gold import gold_accuracy
 from annotary.quality.ratings import RatingTable, rating_table
 from annotary.quality.result import MetricResult
 from annotary.quality.spans import span_agreement, span_f1, token_kappa
+from annotary.services import gold as gold_service
 from annotary.services.annotations import parse_regions, to_annotation
 from annotary.services.projects import load_project
 from annotary.services.quality_consensus import create_consensus
@@ -54,6 +55,7 @@ __all__ = [
     "matches_gold",
     "metric",
     "quality_report",
+    "set_project_gold",
 ]
 
 Json = dict[str, Any]
@@ -750,3 +752,36 @@ def gold_feedback(
         "matched": matched,
         "answer": [region.model_dump(mode="json") for region in gold],
     }
+
+
+def set_project_gold(
+    ws: Workspace,
+    project_id: int,
+    answers: dict[int, list[Any]],
+    *,
+    actor: User | None = None,
+) -> int:
+    """Store gold answers for items of one project (managers); how many.
+
+    Raises:
+        NotFound: An item is not in the project.
+        PermissionDenied: The actor is not a manager of the project.
+    """
+    with ws.db.read() as conn:
+        require_role(conn, actor, project_id, Role.manager)
+        found = set(
+            conn.execute(
+                select(t.items.c.id).where(
+                    (t.items.c.project_id == project_id)
+                    & t.items.c.id.in_(list(answers))
+                )
+            ).scalars()
+        )
+    missing = sorted(set(answers) - found)
+    if missing:
+        raise NotFound(
+            f"item(s) {', '.join(map(str, missing[:10]))} are not in project "
+            f"{project_id}",
+            field="answers",
+        )
+    return gold_service.set_gold(ws, answers, actor=actor)
