@@ -577,6 +577,10 @@ from annotary.cli.prelabel import register  # noqa: E402
 
 register(app)
 
+from annotary.cli.quality import register as _register_quality  # noqa: E402
+
+_register_quality(app)
+
 
 def main() -> None:
     app()

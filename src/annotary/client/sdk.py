@@ -474,6 +474,88 @@ class Client:
         )
         return curve
 
+    # Quality -----------------------------------------------------------------
+
+    def quality(
+        self,
+        project_id: int,
+        *,
+        guideline_version: int | None = None,
+        iou_threshold: float = 0.5,
+    ) -> dict[str, Any]:
+        """The quality report (the same data as ``annotary quality --json``)."""
+        params: dict[str, Any] = {"iou_threshold": iou_threshold}
+        if guideline_version is not None:
+            params["guideline_version"] = guideline_version
+        report: dict[str, Any] = self._json(
+            "GET", f"/projects/{project_id}/quality", params=params
+        )
+        return report
+
+    def consensus(self, project_id: int, method: str = "majority") -> dict[str, Any]:
+        """Store consensus annotations (managers); the run's report."""
+        result: dict[str, Any] = self._json(
+            "POST", f"/projects/{project_id}/consensus", json={"method": method}
+        )
+        return result
+
+    def label_errors(self, project_id: int, top: int = 50) -> list[dict[str, Any]]:
+        """Rank likely label errors and flag them for review (managers)."""
+        result: list[dict[str, Any]] = self._json(
+            "POST", f"/projects/{project_id}/label-errors", json={"top": top}
+        )
+        return result
+
+    def review_queue(
+        self, project_id: int, *, limit: int = 50, suspects_only: bool = False
+    ) -> list[Annotation]:
+        """Submitted annotations waiting for the caller's review."""
+        data = self._json(
+            "GET",
+            f"/projects/{project_id}/reviews/queue",
+            params={"limit": limit, "suspects_only": suspects_only},
+        )
+        return [Annotation.model_validate(a) for a in data]
+
+    def review(
+        self,
+        annotation_id: int,
+        decision: str,
+        *,
+        comment: str = "",
+        regions: Sequence[Region | dict[str, Any]] | None = None,
+        version: int | None = None,
+    ) -> dict[str, Any]:
+        """Accept, reject (with a comment) or fix (with regions) an annotation."""
+        body = {
+            "decision": decision,
+            "comment": comment,
+            "regions": _dump(list(regions)) if regions is not None else None,
+            "version": version,
+        }
+        result: dict[str, Any] = self._json(
+            "POST", f"/annotations/{annotation_id}/review", json=body
+        )
+        return result
+
+    def gold_feedback(self, annotation_id: int) -> dict[str, Any] | None:
+        """Whether a submitted gold item matched; None when there is no feedback."""
+        response = self._request("GET", f"/annotations/{annotation_id}/gold-feedback")
+        if response.status_code == 204:
+            return None
+        result: dict[str, Any] = response.json()
+        return result
+
+    def set_gold(
+        self,
+        project_id: int,
+        answers: dict[int, Sequence[Region | dict[str, Any]]],
+    ) -> int:
+        """Store gold answers (item id -> regions); how many were stored."""
+        body = {"answers": {str(k): _dump(list(v)) for k, v in answers.items()}}
+        result = self._json("PUT", f"/projects/{project_id}/gold", json=body)
+        return int(result["stored"])
+
 
 def _expand(paths: Sequence[str | Path]) -> list[Path]:
     files: list[Path] = []

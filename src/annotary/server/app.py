@@ -23,6 +23,7 @@ from annotary.server.routes import (
     members,
     prelabel,
     projects,
+    quality,
     queue,
     tokens,
     users,
@@ -48,6 +49,7 @@ ROUTERS = (
     exports,
     users,
     tokens,
+    quality,
 )
 PLACEHOLDER = """<!doctype html><html lang=en><head><meta charset=utf-8>
 <title>Annotary</title></head><body style="font:16px system-ui;margin:3rem">

@@ -60,10 +60,32 @@ def _disagreeing_items(conn: Connection, project_id: int) -> set[int]:
     return {item_id for item_id, found in keys.items() if len(found) > 1}
 
 
+def _suspect_items(conn: Connection, project_id: int) -> set[int]:
+    """Items with an undecided label-error flag (see services.quality_labels)."""
+    return set(
+        conn.execute(
+            select(t.flags.c.item_id).where(
+                (t.flags.c.project_id == project_id)
+                & (t.flags.c.check == "label-error.v1")
+                & t.flags.c.decision.is_(None)
+            )
+        ).scalars()
+    )
+
+
 def review_queue(
-    ws: Workspace, project_id: int, *, actor: User | None = None, limit: int = 50
+    ws: Workspace,
+    project_id: int,
+    *,
+    actor: User | None = None,
+    limit: int = 50,
+    suspects_only: bool = False,
 ) -> list[Annotation]:
-    """Submitted human annotations waiting for review, under the project's policy."""
+    """Submitted human annotations waiting for review, under the project's policy.
+
+    With ``suspects_only`` the queue holds, whatever the policy, only the
+    annotations of items flagged as likely label errors.
+    """
     with ws.db.read() as conn:
         require_role(conn, actor, project_id, Role.reviewer)
         project = load_project(conn, project_id)
@@ -84,10 +106,17 @@ def review_queue(
         disagreeing = (
             _disagreeing_items(conn, project_id) if policy == "disagreements" else set()
         )
+        suspects = _suspect_items(conn, project_id) if suspects_only else set()
         out = []
         for row in rows:
             if actor is not None and row["user_id"] == actor.id:
                 continue  # nobody reviews their own work
+            if suspects_only:
+                if row["item_id"] in suspects:
+                    out.append(to_annotation(row))
+                if len(out) >= limit:
+                    break
+                continue
             if policy == "sample" and not _sampled(
                 row["id"], project.settings.review_sample_rate, project.settings.seed
             ):

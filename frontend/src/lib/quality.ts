@@ -1,0 +1,97 @@
+/** Quality API calls and the shapes of the quality report (services/quality.py). */
+
+import { api } from "./api";
+import type { Annotation, Region } from "./types";
+
+export interface Metric {
+  value: number | null;
+  n: number;
+  undefined?: string;
+  items?: number[];
+  wrong?: number[];
+}
+
+export interface Pair {
+  first: string;
+  second: string;
+  items: number[];
+  disagreements: number[];
+  [metric: string]: unknown;
+}
+
+export interface KindAgreement {
+  overall: Record<string, Metric>;
+  items: number[];
+  disagreements: number[];
+  per_label: Record<string, Record<string, Metric | number[]>>;
+  per_pair: Pair[];
+  categories?: string[];
+}
+
+export interface Confusion {
+  first: string;
+  second: string;
+  categories: string[];
+  matrix: number[][];
+  items: Record<string, number[]>;
+}
+
+export interface Card {
+  annotator: string;
+  annotations: number;
+  items_per_hour: Metric;
+  median_lead_time: Metric;
+  agreement_with_others: Metric;
+  gold_accuracy: Metric;
+  disagreements: number[];
+  items: number[];
+}
+
+export interface Day {
+  day: string;
+  annotations: number;
+  median_lead_time: Metric;
+  items: number[];
+}
+
+export interface QualityReport {
+  project: { id: number; name: string; kind: string };
+  counts: Record<string, number>;
+  agreement: Record<string, KindAgreement>;
+  disagreements: {
+    item_id: number;
+    kinds: string[];
+    annotations: Record<string, number>;
+    labels: Record<string, unknown>;
+  }[];
+  confusion: Confusion[];
+  gold: { overall: Metric; per_annotator: Record<string, Metric> };
+  rejection: { rate: Metric; reviewed: number; items: number[]; annotations: number[] };
+  timeline: Day[];
+  annotators: Card[];
+}
+
+export function qualityReport(pid: number, guidelineVersion?: number): Promise<QualityReport> {
+  const query = guidelineVersion ? `?guideline_version=${guidelineVersion}` : "";
+  return api.request("GET", `/projects/${pid}/quality${query}`);
+}
+
+export function reviewQueue(pid: number, suspectsOnly = false): Promise<Annotation[]> {
+  return api.request(
+    "GET",
+    `/projects/${pid}/reviews/queue?limit=200&suspects_only=${suspectsOnly}`,
+  );
+}
+
+export function review(
+  aid: number,
+  body: { decision: "accept" | "reject" | "fix"; comment?: string; regions?: Region[] },
+): Promise<{ decision: string; annotation: Annotation; fix: Annotation | null }> {
+  return api.request("POST", `/annotations/${aid}/review`, body);
+}
+
+/** A metric for display: fixed digits, or "n/a" (the reason goes in a title). */
+export function show(metric: Metric | undefined, digits = 3): string {
+  if (!metric || metric.value === null || metric.value === undefined) return "n/a";
+  return metric.value.toFixed(digits);
+}

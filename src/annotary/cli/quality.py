@@ -1,0 +1,176 @@
+"""``annotary quality``, ``annotary consensus`` and ``annotary label-errors``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from annotary.cli.common import JsonOption, console, emit, guarded, table, workspace
+from annotary.services import projects, quality
+
+
+def register(app: typer.Typer) -> None:
+    """Add the quality commands to the root CLI."""
+    app.command("quality")(guarded(quality_command))
+    app.command("consensus")(guarded(consensus_command))
+    app.command("label-errors")(guarded(label_errors_command))
+
+
+def quality_command(
+    project: str = typer.Argument(..., help="Project name or id."),
+    guideline_version: int | None = typer.Option(
+        None, "--guideline-version", help="Only work done under this guideline."
+    ),
+    iou_threshold: float = typer.Option(0.5, "--iou", help="Least IoU of a match."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Agreement, gold accuracy, rejection rate and annotator cards."""
+    ws = workspace()
+    try:
+        pid = projects.resolve_project(ws, project)
+        report = quality.quality_report(
+            ws, pid, guideline_version=guideline_version, iou_threshold=iou_threshold
+        )
+    finally:
+        ws.close()
+    emit(report, as_json, print_report)
+
+
+def consensus_command(
+    project: str = typer.Argument(..., help="Project name or id."),
+    method: str = typer.Option(
+        "majority", "--method", help="majority or dawid_skene (classes)."
+    ),
+    as_json: bool = JsonOption,
+) -> None:
+    """Store one consensus annotation per item labelled by two or more people."""
+    ws = workspace()
+    try:
+        pid = projects.resolve_project(ws, project)
+        report = quality.create_consensus(ws, pid, method)
+    finally:
+        ws.close()
+    emit(report, as_json, _print_consensus)
+
+
+def label_errors_command(
+    project: str = typer.Argument(..., help="Project name or id."),
+    top: int = typer.Option(50, "--top", help="How many suspects to flag."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Rank likely label errors and send them to the review queue."""
+    ws = workspace()
+    try:
+        pid = projects.resolve_project(ws, project)
+        suspects = quality.find_label_errors(ws, pid, top=top)
+    finally:
+        ws.close()
+    emit(suspects, as_json, _print_suspects)
+
+
+def fmt(entry: dict[str, Any] | None, digits: int = 3, why: bool = False) -> str:
+    """A metric for a table cell: the value, or "n/a" (with the reason if ``why``)."""
+    if entry is None:
+        return "-"
+    if entry.get("value") is None:
+        return f"n/a ({entry.get('undefined', 'undefined')})" if why else "n/a"
+    return f"{entry['value']:.{digits}f}"
+
+
+def print_report(report: dict[str, Any]) -> None:
+    """The quality report as readable tables."""
+    p, counts = report["project"], report["counts"]
+    version = report["filters"]["guideline_version"]
+    console.print(
+        f"[bold]{p['name']}[/] (id {p['id']}, {p['kind']})"
+        + (f", guideline v{version}" if version else "")
+    )
+    console.print(", ".join(f"{k} {v}" for k, v in counts.items()))
+    for kind, part in report["agreement"].items():
+        table(
+            ["metric", "value", "n", "note"],
+            [
+                [name, fmt(m), m["n"], m.get("undefined", "")]
+                for name, m in part["overall"].items()
+            ],
+            title=f"Agreement ({kind})",
+        )
+        console.print(f"items where annotators disagree: {len(part['disagreements'])}")
+        rows = [
+            [label, *(fmt(m) for k, m in values.items() if isinstance(m, dict))]
+            for label, values in part["per_label"].items()
+        ]
+        if rows:
+            names = [
+                k
+                for k, m in next(iter(part["per_label"].values())).items()
+                if isinstance(m, dict)
+            ]
+            table(["label", *names], rows, title=f"Agreement per label ({kind})")
+    _print_gold_and_reviews(report)
+    _print_cards(report["annotators"])
+
+
+def _print_gold_and_reviews(report: dict[str, Any]) -> None:
+    gold = report["gold"]
+    table(
+        ["annotator", "gold accuracy", "answered", "wrong items"],
+        [
+            [name, fmt(m), m["n"], " ".join(map(str, m["wrong"][:10]))]
+            for name, m in gold["per_annotator"].items()
+        ],
+        title="Gold accuracy",
+    )
+    console.print(f"gold accuracy overall: {fmt(gold['overall'], why=True)}")
+    rejection = report["rejection"]
+    console.print(
+        f"rejection rate: {fmt(rejection['rate'], why=True)} "
+        f"({rejection['reviewed']} reviewed)"
+    )
+
+
+def _print_cards(cards: list[dict[str, Any]]) -> None:
+    table(
+        ["annotator", "annotations", "items/h", "median lead s", "agree", "gold"],
+        [
+            [
+                c["annotator"],
+                c["annotations"],
+                fmt(c["items_per_hour"], 1),
+                fmt(c["median_lead_time"], 1),
+                fmt(c["agreement_with_others"]),
+                fmt(c["gold_accuracy"]),
+            ]
+            for c in cards
+        ],
+        title="Annotators",
+    )
+
+
+def _print_consensus(report: dict[str, Any]) -> None:
+    console.print(
+        f"consensus ({report['method']}): {report['created']} items, "
+        f"{report['replaced']} older consensus annotations replaced, "
+        f"{len(report['ties'])} ties skipped, "
+        f"{len(report['skipped_single'])} items with one annotator"
+    )
+    for tie in report["ties"][:20]:
+        console.print(f"  tie on item {tie['item_id']}: {', '.join(tie['labels'])}")
+
+
+def _print_suspects(suspects: list[dict[str, Any]]) -> None:
+    table(
+        ["rank", "item", "given", "suggested", "p(given)"],
+        [
+            [
+                s["rank"],
+                s["item_id"],
+                s["given"],
+                s["suggested"],
+                f"{s['self_confidence']:.3f}",
+            ]
+            for s in suspects
+        ],
+        title=f"{len(suspects)} likely label errors (sent to review)",
+    )

@@ -1,0 +1,234 @@
+"""What the quality services read: the project's finished human work, per kind.
+
+One pass over the annotations of a project gives, for each kind of region,
+``item -> annotator -> answer`` mappings that the pure metrics in
+`annotary.quality` take as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from annotary.core.models import Annotation, Project
+from annotary.core.regions import BBox, ClassRegion, Region, Span
+from annotary.quality.boxes import box_agreement
+from annotary.services.annotations import parse_regions
+from annotary.storage import tables as t
+
+FINISHED = ("submitted", "accepted")
+
+
+@dataclass(slots=True)
+class Done:
+    """A finished annotation as the metrics need it (regions parsed on demand).
+
+    Attributes:
+        id: The annotation id.
+        item_id: Its item.
+        user_id: Its annotator's user id, if any.
+        author: Its author name, if any.
+        created_at: When it was made.
+        lead_time: Seconds spent on it, when known.
+        raw: Its regions as stored (JSON).
+    """
+
+    id: int
+    item_id: int
+    user_id: int | None
+    author: str | None
+    created_at: datetime | None
+    lead_time: float | None
+    raw: list[dict[str, Any]]
+
+    @property
+    def regions(self) -> list[Region]:
+        """The regions, validated."""
+        return parse_regions(self.raw)
+
+
+@dataclass
+class Work:
+    """A project's latest finished human annotation per (item, annotator).
+
+    Attributes:
+        annotations: The annotations kept, in id order.
+        classes: ``item -> annotator -> label`` (a frozenset when the schema
+            is multi-label) for annotations with class regions.
+        boxes: ``item -> annotator -> boxes`` for annotations with boxes.
+        spans: ``item -> annotator -> spans`` for annotations with spans.
+        texts: ``item -> text`` of the items with spans.
+        ids: ``(item, annotator) -> annotation id``.
+    """
+
+    annotations: list[Done] = field(default_factory=list)
+    classes: dict[Any, dict[Hashable, Any]] = field(default_factory=dict)
+    boxes: dict[Any, dict[Hashable, list[BBox]]] = field(default_factory=dict)
+    spans: dict[Any, dict[Hashable, list[Span]]] = field(default_factory=dict)
+    texts: dict[Any, str] = field(default_factory=dict)
+    ids: dict[tuple[int, Hashable], int] = field(default_factory=dict)
+
+    @property
+    def annotators(self) -> list[Hashable]:
+        """Annotators in order of their first annotation."""
+        return list(dict.fromkeys(author_of(a) for a in self.annotations))
+
+
+def author_of(annotation: Annotation | Done) -> Hashable:
+    """The name an annotation is counted under: its author, else its user id."""
+    return annotation.author or annotation.user_id or f"#{annotation.id}"
+
+
+def load_work(
+    conn: Connection,
+    project: Project,
+    guideline_version: int | None = None,
+) -> Work:
+    """Read the finished human work of a project (reviewers' fixes left out).
+
+    Args:
+        conn: An open connection.
+        project: The project.
+        guideline_version: Only annotations made under this guideline version.
+    """
+    c = t.annotations.c
+    query = (
+        select(
+            c.id, c.item_id, c.user_id, c.author, c.created_at, c.lead_time, c.regions
+        )
+        .where(
+            (t.annotations.c.project_id == project.id)
+            & (t.annotations.c.origin == "human")
+            & t.annotations.c.state.in_(FINISHED)
+            & t.annotations.c.parent_id.is_(None)
+        )
+        .order_by(t.annotations.c.id)
+    )
+    if guideline_version is not None:
+        query = query.where(t.annotations.c.guideline_version == guideline_version)
+    latest: dict[tuple[int, Hashable], Done] = {}
+    for row in conn.execute(query).all():
+        annotation = Done(*row)
+        latest[annotation.item_id, author_of(annotation)] = annotation
+
+    work = Work(annotations=sorted(latest.values(), key=lambda a: a.id or 0))
+    multi = project.label_schema.multi_label
+    tools = {str(tool) for tool in project.label_schema.tools}
+    for annotation in work.annotations:
+        _add(work, annotation, multi, tools)
+    if work.spans:
+        work.texts = item_texts(conn, list(work.spans))
+    return work
+
+
+def item_texts(conn: Connection, item_ids: list[int]) -> dict[int, str]:
+    """``item id -> text`` for the given items (empty text when none)."""
+    rows = conn.execute(
+        select(t.items.c.id, t.items.c.text).where(t.items.c.id.in_(item_ids))
+    ).all()
+    return {item_id: text or "" for item_id, text in rows}
+
+
+def gold_regions(conn: Connection, project_id: int) -> dict[int, list[Region]]:
+    """The project's gold answers, ``item id -> regions``."""
+    rows = conn.execute(
+        select(t.gold_answers.c.item_id, t.gold_answers.c.regions).where(
+            t.gold_answers.c.project_id == project_id
+        )
+    ).all()
+    return {item_id: parse_regions(regions) for item_id, regions in rows}
+
+
+def class_answer(regions: list[Region], multi: bool) -> Any:
+    """The class answer of some regions: a label, a frozenset, or None."""
+    labels = [
+        label
+        for region in regions
+        if isinstance(region, ClassRegion)
+        for label in region.labels
+    ]
+    if multi:
+        return frozenset(labels) if labels else None
+    return labels[0] if len(labels) == 1 else None
+
+
+def _add(work: Work, annotation: Done, multi: bool, tools: set[str]) -> None:
+    item, author = annotation.item_id, author_of(annotation)
+    work.ids[item, author] = annotation.id
+    raw = annotation.raw
+
+    answer = _raw_class_answer(raw, multi)
+    if answer is not None:
+        work.classes.setdefault(item, {})[author] = answer
+    boxes = [BBox.model_validate(r) for r in raw if r.get("type") == "bbox"]
+    spans = [Span.model_validate(r) for r in raw if r.get("type") == "span"]
+    regions = raw
+    if boxes or (not regions and "bbox" in tools):
+        work.boxes.setdefault(item, {})[author] = boxes
+    if spans or (not regions and "span" in tools):
+        work.spans.setdefault(item, {})[author] = spans
+
+
+def _raw_class_answer(raw: list[dict[str, Any]], multi: bool) -> Any:
+    """`class_answer` on stored JSON, without validating every region."""
+    labels = [
+        label
+        for region in raw
+        if region.get("type") == "class"
+        for label in (region.get("labels") or [region.get("label")])
+        if label is not None
+    ]
+    if multi:
+        return frozenset(labels) if labels else None
+    return labels[0] if len(labels) == 1 else None
+
+
+def gold_correctness(
+    work: Work, gold: dict[int, list[Region]], project: Project, iou_threshold: float
+) -> dict[Any, dict[Hashable, bool]]:
+    """``gold item -> annotator -> answered it right`` for annotated gold items."""
+    by_item: dict[int, dict[Hashable, Done]] = {}
+    for annotation in work.annotations:
+        if annotation.item_id in gold:
+            by_item.setdefault(annotation.item_id, {})[author_of(annotation)] = (
+                annotation
+            )
+    multi = project.label_schema.multi_label
+    return {
+        item: {
+            author: matches_gold(a.regions, gold[item], multi, iou_threshold)
+            for author, a in row.items()
+        }
+        for item, row in by_item.items()
+    }
+
+
+def matches_gold(
+    regions: list[Region], answer: list[Region], multi: bool, iou_threshold: float
+) -> bool:
+    """Whether an annotation's regions agree with a gold answer.
+
+    Classes must be equal, spans equal in start, end and label, and boxes all
+    matched one to one at ``iou_threshold`` with the same labels.
+    """
+    if class_answer(answer, multi) != class_answer(regions, multi):
+        return False
+    spans = {(s.start, s.end, s.label) for s in regions if isinstance(s, Span)}
+    gold_spans = {(s.start, s.end, s.label) for s in answer if isinstance(s, Span)}
+    if spans != gold_spans:
+        return False
+    boxes = [b for b in regions if isinstance(b, BBox)]
+    gold_boxes = [b for b in answer if isinstance(b, BBox)]
+    return boxes_agree(gold_boxes, boxes, iou_threshold)
+
+
+def boxes_agree(first: list[BBox], second: list[BBox], threshold: float) -> bool:
+    """Whether two box sets match one to one at ``threshold`` with equal labels."""
+    if not first and not second:
+        return True
+    result = box_agreement({0: first}, {0: second}, threshold)
+    return result.f1.value == 1.0 and result.label_agreement.value in (1.0, None)

@@ -1,0 +1,98 @@
+"""The quality verbs: quality, consensus and label-errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from annotary.cli import app
+from annotary.cli.common import state
+from annotary.services import projects
+from annotary.services.workspace import init_workspace
+from tests.services.helpers import add_texts, member
+from tests.services.test_quality import SCHEMA, cls, label_in_order
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_state() -> None:
+    state.workspace_dir, state.json = None, False
+
+
+def run(*args: str, ok: bool = True) -> str:
+    result = runner.invoke(app, list(args))
+    assert (result.exit_code == 0) is ok, result.output
+    return result.output
+
+
+@pytest.fixture
+def ws_dir(tmp_path: Path) -> str:
+    """A workspace with project P: ann says pos pos neg neg, bob pos neg neg neg."""
+    ws = init_workspace(tmp_path / "ws")
+    project = projects.create_project(
+        ws, "P", "text", label_schema=SCHEMA, settings={"overlap": 2}
+    )
+    add_texts(ws, project.id, ["good", "fine", "bad", "awful"])
+    for name, labels in (("ann", "pos pos neg neg"), ("bob", "pos neg neg neg")):
+        user = member(ws, project.id, name, "annotator")
+        label_in_order(ws, project.id, user, cls(*labels.split()))
+    ws.close()
+    return str(tmp_path / "ws")
+
+
+def test_quality_json_has_the_report(ws_dir: str) -> None:
+    out = json.loads(run("-w", ws_dir, "quality", "P", "--json"))
+
+    overall = out["agreement"]["classes"]["overall"]
+    assert overall["percent_agreement"]["value"] == 0.75
+    assert overall["cohen_kappa"]["value"] == pytest.approx(0.5)
+    assert [c["annotator"] for c in out["annotators"]] == ["ann", "bob"]
+
+
+def test_quality_prints_readable_tables(ws_dir: str) -> None:
+    out = run("-w", ws_dir, "quality", "P")
+
+    assert "Agreement (classes)" in out
+    assert "items where annotators disagree: 1" in out
+    assert "cohen_kappa" in out and "0.500" in out
+    assert "rejection rate: n/a (no annotation has been reviewed)" in out
+    assert "Annotators" in out
+
+
+def test_quality_for_a_guideline_version_without_work(ws_dir: str) -> None:
+    out = json.loads(
+        run("-w", ws_dir, "quality", "P", "--guideline-version", "9", "--json")
+    )
+    assert out["counts"]["annotations"] == 0 and out["agreement"] == {}
+
+
+def test_consensus_reports_ties(ws_dir: str) -> None:
+    out = json.loads(run("-w", ws_dir, "consensus", "P", "--json"))
+    assert out["created"] == 3 and len(out["ties"]) == 1
+
+    text = run("-w", ws_dir, "consensus", "P", "--method", "majority")
+    assert "3 older consensus annotations replaced" in text
+    assert "tie on item 2: neg, pos" in text
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["consensus", "P", "--method", "mode"], "consensus method 'mode'"),
+        (["label-errors", "P", "--top", "0"], "top must be at least 1"),
+        (["quality", "nope"], "nope"),
+    ],
+)
+def test_bad_input_is_one_clear_line(ws_dir: str, args: list[str], says: str) -> None:
+    out = run("-w", ws_dir, *args, ok=False)
+    assert says in out
+
+
+def test_label_errors_say_which_label_is_too_rare(ws_dir: str) -> None:
+    # Final labels: pos (1 item), tie (left out), neg, neg.
+    out = run("-w", ws_dir, "label-errors", "P", ok=False)
+    assert "label(s) pos have fewer than 2 items" in out
