@@ -18,8 +18,11 @@ $(BIN)/.installed: pyproject.toml
 ui:
 	@if [ -f frontend/package.json ]; then $(MAKE) --no-print-directory $(WEB); fi
 
-$(WEB): $(shell find frontend/src -type f 2>/dev/null) frontend/package.json frontend/vite.config.ts
-	cd frontend && (test -d node_modules || npm ci --no-audit --no-fund)
+frontend/node_modules/.installed: frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund
+	touch $@
+
+$(WEB): frontend/node_modules/.installed $(shell find frontend/src -type f 2>/dev/null) frontend/package.json frontend/vite.config.ts
 	cd frontend && npm run build
 
 run: venv ui
