@@ -70,7 +70,16 @@ def test_session_cookie_flags(live: Any, alice: Any) -> None:
     assert "path=/" in flags
 
 
+def _may_create_projects(ws: Any, user: Any) -> None:
+    """Project creation is for workspace admins and project managers."""
+    from annotary.services import projects
+
+    managed = projects.create_project(ws, f"managed-{user.id}", "text")
+    users.set_role(ws, managed.id, user.id, "manager")
+
+
 def test_csrf_enforced_on_cookie_writes(live: Any, alice: Any) -> None:
+    _may_create_projects(live.workspace, alice)
     new = {"name": "p", "kind": "text"}
     with live.client() as client:
         csrf = login(client).json()["csrf_token"]
@@ -93,6 +102,7 @@ def test_csrf_enforced_on_cookie_writes(live: Any, alice: Any) -> None:
 
 
 def test_token_needs_no_csrf(live: Any, alice: Any) -> None:
+    _may_create_projects(live.workspace, alice)
     token = users.create_token(live.workspace, alice)
     with live.client(token) as client:
         made = client.post("/api/v1/projects", json={"name": "p", "kind": "text"})
@@ -178,11 +188,16 @@ def test_security_headers_and_docs(live_sqlite: Any) -> None:
         assert missing.json()["code"] == "annotary.not_found"
 
 
-def test_ui_placeholder_without_a_build(live_sqlite: Any) -> None:
-    with live_sqlite.client() as client:
-        page = client.get("/")
-    assert page.status_code == 200
-    assert "has not been built" in page.text
+def test_ui_placeholder_without_a_build(sqlite_workspace: Any, tmp_path: Path) -> None:
+    from annotary.server import create_app
+    from tests.conftest import serve_app
+
+    app = create_app(sqlite_workspace, web_dist=tmp_path / "no-ui")
+    for live in serve_app(app, sqlite_workspace):
+        with live.client() as client:
+            page = client.get("/")
+        assert page.status_code == 200
+        assert "has not been built" in page.text
 
 
 def test_ui_files_and_fallback(sqlite_workspace: Any, tmp_path: Path) -> None:

@@ -77,8 +77,11 @@ def init(
 def serve(
     host: str | None = typer.Option(None, help="Address to listen on."),
     port: int | None = typer.Option(None, help="Port to listen on."),
+    jobs: bool = typer.Option(
+        True, "--jobs/--no-jobs", help="Run background jobs in this process too."
+    ),
 ) -> None:
-    """Serve the API and the browser UI."""
+    """Serve the API and the browser UI (and run background jobs)."""
     import uvicorn
 
     from annotary.server.app import create_app
@@ -87,7 +90,12 @@ def serve(
     host = host or ws.settings.host
     port = port or ws.settings.port
     console.print(f"Annotary on http://{host}:{port}  (API docs: /api/docs)")
-    uvicorn.run(create_app(ws), host=host, port=port, log_level="warning")
+    worker = start_worker(ws) if jobs else None
+    try:
+        uvicorn.run(create_app(ws), host=host, port=port, log_level="warning")
+    finally:
+        if worker is not None:
+            worker.stop()
 
 
 @app.command()
@@ -111,12 +119,31 @@ def demo(
         from annotary.services.workspace import open_workspace
 
         console.print(f"Serving on [bold]http://{host}:{port}[/]  (Ctrl+C stops)")
+        served = open_workspace(directory)
+        start_worker(served)
         uvicorn.run(
-            create_app(open_workspace(directory)),
+            create_app(served),
             host=host,
             port=port,
             log_level="warning",
         )
+
+
+JOB_MODULES = ("annotary.services.prelabel", "annotary.services.cleaning")
+
+
+def start_worker(ws: Any) -> Any:
+    """A background thread that runs queued jobs (pre-label, clean, retrain)."""
+    import importlib.util
+
+    from annotary.jobs import Worker
+
+    for name in JOB_MODULES:
+        if importlib.util.find_spec(name) is not None:
+            importlib.import_module(name)  # registers its job handlers
+    worker = Worker(ws.db, {"workspace": ws})
+    worker.start()
+    return worker
 
 
 def _print_demo(summary: dict[str, Any]) -> None:
@@ -545,6 +572,10 @@ def _print_diff(d: dict[str, Any]) -> None:
     for path in d["files_changed"]:
         console.print(f"  file changed: {path}")
 
+
+from annotary.cli.prelabel import register  # noqa: E402
+
+register(app)
 
 from annotary.cli.quality import register as _register_quality  # noqa: E402
 

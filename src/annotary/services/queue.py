@@ -34,7 +34,14 @@ def shuffle_rank(seed: int, content_hash: str) -> int:
 
 
 def rerank(conn: Connection, project_id: int, settings: ProjectSettings) -> None:
-    """Recompute queue positions after the order or the seed changed."""
+    """Recompute queue positions after the order or the seed changed.
+
+    Under "uncertainty" the ranks are the model's: ``services.prelabel.retrain``
+    sets them, so they are left as they are (the previous order serves until
+    the first retrain).
+    """
+    if settings.queue_order == QueueOrder.uncertainty:
+        return
     rows = conn.execute(
         select(t.items.c.id, t.items.c.content_hash)
         .where(t.items.c.project_id == project_id)
@@ -88,12 +95,21 @@ def recount_holds(conn: Connection, project_id: int, item_ids: list[int]) -> Non
         conn.execute(update(t.items).where(t.items.c.id == item_id).values(holds=held))
 
 
+def project_settings(conn: Connection, project_id: int) -> ProjectSettings:
+    """Only the settings: the queue's hot path skips the schema."""
+    raw = conn.execute(
+        select(t.projects.c.settings).where(t.projects.c.id == project_id)
+    ).scalar()
+    if raw is None:
+        raise NotFound(f"no project with id {project_id}")
+    return ProjectSettings.model_validate(raw)
+
+
 def next_item(ws: Workspace, project_id: int, user: User) -> Item | None:
     """Lease the next item to ``user``, or None when nothing is left for them."""
     with ws.db.write() as conn:
         require_role(conn, user, project_id, Role.annotator)
-        project = load_project(conn, project_id)
-        settings = project.settings
+        settings = project_settings(conn, project_id)
         lease_until = now() + timedelta(minutes=settings.lease_minutes)
         reclaim_expired(conn, project_id)
 
