@@ -103,6 +103,7 @@ def codes(*values: int) -> dict[str, int]:
 OK_ALL = codes(200, 200, 200, 200, 200, 200, 401)
 MEMBERS_READ = codes(200, 200, 200, 200, 200, 404, 401)
 MANAGERS = codes(200, 200, 200, 403, 403, 404, 401)
+REVIEWERS = codes(200, 200, 200, 200, 403, 404, 401)
 ING = 200 if HAS_INGEST else SKIP
 EXP = 200 if HAS_EXPORT else SKIP
 
@@ -246,6 +247,26 @@ MATRIX: list[tuple[str, str, Any, dict[str, int]]] = [
     ("POST", "/jobs/{job}/cancel", None, MANAGERS),
     ("GET", "/projects/{pid}/assistance", None, MANAGERS),
     ("GET", "/projects/{pid}/learning-curve", None, MEMBERS_READ),
+    # Quality, review and gold (services/quality.py, services/review.py).
+    ("GET", "/projects/{pid}/quality", None, REVIEWERS),
+    ("POST", "/projects/{pid}/consensus", {"method": "majority"}, MANAGERS),
+    (
+        "POST",
+        "/projects/{pid}/label-errors",
+        {"top": 5},
+        codes(422, 422, 422, 403, 403, 404, 401),  # one label in use: too few
+    ),
+    ("GET", "/projects/{pid}/reviews/queue", None, REVIEWERS),
+    ("POST", "/annotations/{mine}/review", {"decision": "accept"}, REVIEWERS),
+    ("GET", "/annotations/{mine}/reviews", None, MEMBERS_READ),
+    (
+        "GET",
+        "/annotations/{mine}/gold-feedback",
+        None,
+        codes(204, 204, 204, 204, 204, 404, 401),
+    ),
+    ("PUT", "/projects/{pid}/gold", {"answers": {}}, MANAGERS),
+    ("GET", "/projects/{pid}/gold", None, MANAGERS),
 ]
 
 
