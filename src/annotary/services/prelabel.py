@@ -303,8 +303,14 @@ def _store(
 ) -> None:
     """Write one batch: drop this version's old predictions, insert the new ones."""
     ids = [entry.item.id for entry in batch]
-    # check_regions reads only the text; the batch's items carry it already.
-    texts = {entry.item.id: {"text": entry.item.text} for entry in batch}
+    # check_regions reads the text and the media size; the batch carries both.
+    texts = {
+        entry.item.id: {
+            "text": entry.item.text,
+            "media": entry.item.media.model_dump() if entry.item.media else None,
+        }
+        for entry in batch
+    }
     replaced, kept = _drop_old(conn, ids, report.model_name, report.model_version)
     report.replaced += replaced
     report.kept_linked += kept
