@@ -231,6 +231,14 @@ MATRIX: list[tuple[str, str, Any, dict[str, int]]] = [
         {"format": "jsonl"},
         codes(EXP, EXP, EXP, 403, 403, 404, 401),
     ),
+    ("POST", "/projects/{pid}/clean", {"checks": ["empty-text"]}, MANAGERS),
+    ("GET", "/projects/{pid}/flags", None, MANAGERS),
+    ("GET", "/projects/{pid}/flags/count?check=empty-text&threshold=0", None, MANAGERS),
+    ("GET", "/projects/{pid}/clusters", None, MANAGERS),
+    ("POST", "/projects/{pid}/decisions", {"decisions": {}}, MANAGERS),
+    ("POST", "/projects/{pid}/clean/apply-suggestions", None, MANAGERS),
+    ("POST", "/projects/{pid}/clean/keep-one", {}, MANAGERS),
+    ("POST", "/projects/{pid}/items/{other}/repair", {"text": "item x"}, MANAGERS),
 ]
 
 

@@ -532,5 +532,10 @@ def _print_diff(d: dict[str, Any]) -> None:
         console.print(f"  file changed: {path}")
 
 
+from annotary.cli.clean import register  # noqa: E402
+
+register(app)
+
+
 def main() -> None:
     app()

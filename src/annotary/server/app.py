@@ -15,6 +15,7 @@ from annotary.server.middleware import BodyLimit, SecurityHeaders
 from annotary.server.routes import annotations as annotation_routes
 from annotary.server.routes import (
     auth,
+    cleaning,
     exports,
     guidelines,
     health,
@@ -44,6 +45,7 @@ ROUTERS = (
     queue,
     imports,
     exports,
+    cleaning,
     users,
     tokens,
 )
