@@ -138,9 +138,7 @@ def test_count_for_threshold_matches_the_listed_flags(workspace: Workspace) -> N
     flags = cleaning.list_flags(workspace, pid)["flags"]
 
     for threshold in sorted({f["score"] for f in flags} | {0.0, 2.0}):
-        counted = cleaning.count_for_threshold(
-            workspace, pid, "text-length", threshold
-        )
+        counted = cleaning.count_for_threshold(workspace, pid, "text-length", threshold)
         expected = {f["item_id"] for f in flags if f["score"] >= threshold}
         assert counted["items"] == len(expected)
 

@@ -485,7 +485,10 @@ class Client:
         reason: str | None = None,
     ) -> dict[str, int]:
         """Keep, exclude or restore items: ``{item_id: "keep"|"exclude"|"restore"}``."""
-        body = {"decisions": {str(k): v for k, v in decisions.items()}, "reason": reason}
+        body = {
+            "decisions": {str(k): v for k, v in decisions.items()},
+            "reason": reason,
+        }
         result: dict[str, int] = self._json(
             "POST", f"/projects/{project_id}/decisions", json=body
         )

@@ -235,9 +235,7 @@ def _check_filter(check: str) -> Any:
     return (t.flags.c.check == check) | t.flags.c.check.like(f"{check}.v%")
 
 
-def _flag_rows(
-    conn: Connection, project_id: int, *conditions: Any
-) -> list[RowMapping]:
+def _flag_rows(conn: Connection, project_id: int, *conditions: Any) -> list[RowMapping]:
     query = (
         select(
             t.flags.c.id,
@@ -299,7 +297,9 @@ def list_flags(
         ``{"total": n, "flags": [...]}``.
     """
     if not 1 <= limit <= MAX_FLAGS:
-        raise InvalidInput(f"limit must be 1 to {MAX_FLAGS}, not {limit}", field="limit")
+        raise InvalidInput(
+            f"limit must be 1 to {MAX_FLAGS}, not {limit}", field="limit"
+        )
     conditions = _conditions(check, min_score)
     if decision == "none":
         conditions.append(t.flags.c.decision.is_(None))
@@ -490,7 +490,9 @@ def _apply(
         if ids:
             conn.execute(
                 update(t.flags)
-                .where((t.flags.c.project_id == project_id) & t.flags.c.item_id.in_(ids))
+                .where(
+                    (t.flags.c.project_id == project_id) & t.flags.c.item_id.in_(ids)
+                )
                 .values(decision=value)
             )
     return counts
@@ -524,7 +526,9 @@ def keep_one_per_cluster(
     if chosen is not None:
         unknown = sorted(chosen - {c["cluster"] for c in found})
         if unknown:
-            raise NotFound(f"no cluster(s) {', '.join(unknown)} in project {project_id}")
+            raise NotFound(
+                f"no cluster(s) {', '.join(unknown)} in project {project_id}"
+            )
         found = [c for c in found if c["cluster"] in chosen]
 
     wanted: dict[int, str] = {}
@@ -595,11 +599,15 @@ def repair_text(
     """
     with ws.db.write() as conn:
         require_role(conn, actor, project_id, Role.manager)
-        row = conn.execute(
-            select(t.items).where(
-                (t.items.c.id == item_id) & (t.items.c.project_id == project_id)
+        row = (
+            conn.execute(
+                select(t.items).where(
+                    (t.items.c.id == item_id) & (t.items.c.project_id == project_id)
+                )
             )
-        ).mappings().first()
+            .mappings()
+            .first()
+        )
         if row is None:
             raise NotFound(f"item {item_id} not in project {project_id}")
         new_text = text if text is not None else _suggested_repair(conn, item_id)

@@ -43,9 +43,7 @@ class Repair(BaseModel):
 
 
 @router.post("/projects/{pid}/clean")
-def run_cleaning(
-    pid: int, body: CleanRequest, ws: WS, actor: Actor
-) -> dict[str, Any]:
+def run_cleaning(pid: int, body: CleanRequest, ws: WS, actor: Actor) -> dict[str, Any]:
     """Run the checks now and return the report, or queue a job (managers)."""
     if body.background:
         job = cleaning.submit_cleaning(
@@ -118,8 +116,6 @@ def keep_one(pid: int, body: ClusterChoice, ws: WS, actor: Actor) -> dict[str, i
 
 
 @router.post("/projects/{pid}/items/{iid}/repair")
-def repair(
-    pid: int, iid: int, body: Repair, ws: WS, actor: Actor
-) -> dict[str, Any]:
+def repair(pid: int, iid: int, body: Repair, ws: WS, actor: Actor) -> dict[str, Any]:
     """Apply a text repair as a new revision; 409 once the item is annotated."""
     return cleaning.repair_text(ws, pid, iid, text=body.text, actor=actor)
