@@ -110,3 +110,16 @@ def test_apply_suggestions_excludes_the_second_copy(ws: str) -> None:
 def test_clean_errors_are_one_clear_line(ws: str, args: list[str], says: str) -> None:
     out = run("-w", ws, "clean", "Notes", *args, ok=False)
     assert says in out
+
+
+def test_readme_documents_the_verb_and_every_check() -> None:
+    from annotary import plugins
+    from annotary.clean.base import base_name
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Cleaning", 1)[1].split("\n## ", 1)[0]
+
+    assert "annotary clean" in section
+    assert "clean" in run("--help")
+    for name in plugins.checks.names():
+        assert f"`{base_name(name)}`" in section, f"README misses check {name}"
