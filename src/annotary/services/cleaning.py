@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import Connection, RowMapping, func, select, update
+from sqlalchemy import Connection, RowMapping, bindparam, func, select, update
 
 from annotary import clean
 from annotary.clean.base import base_name, checks_for
@@ -38,6 +38,7 @@ Progress = Callable[[int, int], None]
 Action = Literal["keep", "exclude", "restore"]
 ACTIONS: frozenset[str] = frozenset({"keep", "exclude", "restore"})
 MAX_FLAGS = 5000
+CHUNK = 5000  # ids per IN (...), under every database's bound-parameter limit
 
 
 def _inputs(ws: Workspace, conn: Connection, project_id: int) -> list[clean.CheckInput]:
@@ -235,7 +236,14 @@ def _check_filter(check: str) -> Any:
     return (t.flags.c.check == check) | t.flags.c.check.like(f"{check}.v%")
 
 
-def _flag_rows(conn: Connection, project_id: int, *conditions: Any) -> list[RowMapping]:
+def _flag_rows(
+    conn: Connection,
+    project_id: int,
+    *conditions: Any,
+    by_score: bool = False,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[RowMapping]:
     query = (
         select(
             t.flags.c.id,
@@ -254,7 +262,12 @@ def _flag_rows(conn: Connection, project_id: int, *conditions: Any) -> list[RowM
         .join(t.items, t.items.c.id == t.flags.c.item_id)
         .where(t.flags.c.project_id == project_id, *conditions)
     )
-    return list(conn.execute(query.order_by(t.flags.c.id)).mappings())
+    if by_score:
+        order = (t.flags.c.score.desc(), t.flags.c.item_id, t.flags.c.check)
+        query = query.order_by(*order).offset(offset).limit(limit)
+    else:
+        query = query.order_by(t.flags.c.id)
+    return list(conn.execute(query).mappings())
 
 
 def _flag_dict(row: RowMapping) -> dict[str, Any]:
@@ -308,10 +321,13 @@ def list_flags(
 
     with ws.db.read() as conn:
         require_role(conn, actor, project_id, Role.manager)
-        rows = _flag_rows(conn, project_id, *conditions)
-    rows.sort(key=lambda row: (-row["score"], row["item_id"], row["check"]))
-    page = rows[offset : offset + limit]
-    return {"total": len(rows), "flags": [_flag_dict(row) for row in page]}
+        total = conn.execute(
+            select(func.count()).where(t.flags.c.project_id == project_id, *conditions)
+        ).scalar_one()
+        rows = _flag_rows(
+            conn, project_id, *conditions, by_score=True, limit=limit, offset=offset
+        )
+    return {"total": int(total), "flags": [_flag_dict(row) for row in rows]}
 
 
 def _conditions(check: str | None, min_score: float | None) -> list[Any]:
@@ -448,13 +464,15 @@ def decide(
 
 
 def _require_items(conn: Connection, project_id: int, ids: list[int]) -> None:
-    found = set(
-        conn.execute(
-            select(t.items.c.id).where(
-                (t.items.c.project_id == project_id) & t.items.c.id.in_(ids)
-            )
-        ).scalars()
-    )
+    found: set[int] = set()
+    for chunk in _chunks(ids):
+        found.update(
+            conn.execute(
+                select(t.items.c.id).where(
+                    (t.items.c.project_id == project_id) & t.items.c.id.in_(chunk)
+                )
+            ).scalars()
+        )
     missing = sorted(set(ids) - found)
     if missing:
         shown = ", ".join(map(str, missing[:10]))
@@ -472,22 +490,26 @@ def _apply(
         by_action.setdefault(action, []).append(item_id)
         counts[action] += 1
 
-    for item_id in by_action.get("exclude", []):
+    excluded = by_action.get("exclude", [])
+    if excluded:
+        reasons = _flag_reasons(conn, excluded) if reason is None else {}
         conn.execute(
             update(t.items)
-            .where(t.items.c.id == item_id)
-            .values(excluded=True, exclude_reason=reason or _flag_reason(conn, item_id))
+            .where(t.items.c.id == bindparam("item"))
+            .values(excluded=True, exclude_reason=bindparam("why")),
+            [
+                {"item": i, "why": reason or reasons.get(i, "cleaning: by hand")}
+                for i in excluded
+            ],
         )
-    included = by_action.get("keep", []) + by_action.get("restore", [])
-    if included:
+    for ids in _chunks(by_action.get("keep", []) + by_action.get("restore", [])):
         conn.execute(
             update(t.items)
-            .where(t.items.c.id.in_(included))
+            .where(t.items.c.id.in_(ids))
             .values(excluded=False, exclude_reason=None)
         )
     for action, value in (("keep", "keep"), ("exclude", "exclude"), ("restore", None)):
-        ids = by_action.get(action, [])
-        if ids:
+        for ids in _chunks(by_action.get(action, [])):
             conn.execute(
                 update(t.flags)
                 .where(
@@ -498,15 +520,23 @@ def _apply(
     return counts
 
 
-def _flag_reason(conn: Connection, item_id: int) -> str:
-    rows = conn.execute(
-        select(t.flags.c.check, t.flags.c.reason)
-        .where(t.flags.c.item_id == item_id)
-        .order_by(t.flags.c.score.desc())
-    ).all()
-    if not rows:
-        return "cleaning: excluded by hand"
-    return "cleaning: " + "; ".join(f"{check}: {why}" for check, why in rows[:3])
+def _chunks(ids: list[int], size: int = CHUNK) -> Iterator[list[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def _flag_reasons(conn: Connection, item_ids: list[int]) -> dict[int, str]:
+    """Item id -> "cleaning: <check>: <reason>; ..." from its top three flags."""
+    found: dict[int, list[str]] = {}
+    for ids in _chunks(item_ids):
+        rows = conn.execute(
+            select(t.flags.c.item_id, t.flags.c.check, t.flags.c.reason)
+            .where(t.flags.c.item_id.in_(ids))
+            .order_by(t.flags.c.item_id, t.flags.c.score.desc(), t.flags.c.check)
+        )
+        for item_id, check, why in rows:
+            found.setdefault(item_id, []).append(f"{check}: {why}")
+    return {i: "cleaning: " + "; ".join(parts[:3]) for i, parts in found.items()}
 
 
 def keep_one_per_cluster(
