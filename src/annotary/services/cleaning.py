@@ -385,7 +385,7 @@ def _representative(members: list[dict[str, Any]]) -> int:
         chosen = member["data"].get("representative")
         if isinstance(chosen, int):
             return chosen
-    return min(member["item_id"] for member in members)
+    return min(int(member["item_id"]) for member in members)
 
 
 def count_for_threshold(
