@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 WEB := src/annotary/web/dist/index.html
-EXTRAS ?= dev,demo,postgres,vision,nlp
+EXTRAS ?= dev,demo,postgres,vision,nlp,hf
 
 .PHONY: venv ui run test check bench clean
 

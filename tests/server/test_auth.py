@@ -178,11 +178,16 @@ def test_security_headers_and_docs(live_sqlite: Any) -> None:
         assert missing.json()["code"] == "annotary.not_found"
 
 
-def test_ui_placeholder_without_a_build(live_sqlite: Any) -> None:
-    with live_sqlite.client() as client:
-        page = client.get("/")
-    assert page.status_code == 200
-    assert "has not been built" in page.text
+def test_ui_placeholder_without_a_build(sqlite_workspace: Any, tmp_path: Path) -> None:
+    from annotary.server import create_app
+    from tests.conftest import serve_app
+
+    app = create_app(sqlite_workspace, web_dist=tmp_path / "no-ui")
+    for live in serve_app(app, sqlite_workspace):
+        with live.client() as client:
+            page = client.get("/")
+        assert page.status_code == 200
+        assert "has not been built" in page.text
 
 
 def test_ui_files_and_fallback(sqlite_workspace: Any, tmp_path: Path) -> None:

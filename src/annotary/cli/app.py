@@ -207,6 +207,20 @@ def project_show(project: str, as_json: bool = JsonOption) -> None:
     emit(data, as_json, _print_project)
 
 
+@project_app.command("import")
+@guarded
+def project_import(
+    path: Path = typer.Argument(..., help="A native JSONL export (file or folder)."),
+    name: str | None = typer.Option(None, help="Name of the new project."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Rebuild a project from Annotary's native JSONL export."""
+    ws = workspace()
+    with progress_bar("importing") as advance:
+        _pid, report = imports.import_project(ws, path, name=name, progress=advance)
+    emit(report.model_dump(mode="json"), as_json, _print_import)
+
+
 def _print_project(p: dict[str, Any]) -> None:
     console.print(
         f"[bold]{p['name']}[/] (id {p['id']}, {p['kind']}, "

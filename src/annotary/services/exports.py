@@ -64,9 +64,29 @@ def iter_records(
                 by_item.setdefault(ann_row["item_id"], []).append(
                     to_annotation(ann_row)
                 )
+            flags: dict[int, list[dict[str, Any]]] = {}
+            for flag in conn.execute(
+                select(t.flags).where(t.flags.c.item_id.in_(ids)).order_by(t.flags.c.id)
+            ).mappings():
+                flags.setdefault(flag["item_id"], []).append(
+                    {
+                        key: flag[key]
+                        for key in (
+                            "check",
+                            "score",
+                            "reason",
+                            "cluster",
+                            "data",
+                            "decision",
+                        )
+                    }
+                )
         for row in rows:
             anns = _choose(by_item.get(row["id"], []), which)
-            yield to_item(row), anns
+            item = to_item(row)
+            if row["id"] in flags:
+                item.flags = flags[row["id"]]
+            yield item, anns
         last = ids[-1]
 
 

@@ -6,7 +6,9 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from sqlalchemy import Connection, select
 
 from annotary import plugins
 from annotary.core.models import (
@@ -26,6 +28,7 @@ from annotary.services.projects import add_guideline, load_project
 from annotary.services.queue import shuffle_rank
 from annotary.services.users import now, require_role
 from annotary.services.workspace import Workspace
+from annotary.storage import inserted_id
 from annotary.storage import tables as t
 
 log = logging.getLogger("annotary.ingest")
@@ -48,8 +51,13 @@ def import_drafts(
     report: ImportReport,
     actor: User | None = None,
     progress: Progress | None = None,
+    native: bool = False,
 ) -> ImportReport:
-    """Add drafts in batches of one transaction each; reject bad ones, keep going."""
+    """Add drafts in batches of one transaction each; reject bad ones, keep going.
+
+    ``native`` (Annotary's own lossless format) keeps annotations as they were:
+    origin, version, edit links and, where the author is a user here, the user.
+    """
     store = None
     batch: list[ItemDraft] = []
     for entry in entries:
@@ -68,12 +76,12 @@ def import_drafts(
                 continue
         batch.append(entry)
         if len(batch) >= BATCH:
-            _flush(ws, project_id, batch, report, actor)
+            _flush(ws, project_id, batch, report, actor, native)
             if progress:
                 progress(len(batch))
             batch = []
     if batch:
-        _flush(ws, project_id, batch, report, actor)
+        _flush(ws, project_id, batch, report, actor, native)
         if progress:
             progress(len(batch))
     return report
@@ -97,6 +105,7 @@ def _flush(
     batch: Sequence[ItemDraft],
     report: ImportReport,
     actor: User | None,
+    native: bool = False,
 ) -> None:
     with ws.db.write() as conn:
         project = load_project(conn, project_id)
@@ -122,6 +131,8 @@ def _flush(
         report.duplicates += len(batch) - len(added)
         annotations: list[dict[str, Any]] = []
         touched_items: set[int] = set()
+        flag_rows: list[dict[str, Any]] = []
+        users_by_name = _user_ids(conn) if native else {}
         stamp = now()
         for draft in drafts:
             item_id = added.get(draft.content_hash)
@@ -129,33 +140,52 @@ def _flush(
                 continue
             if draft.annotations:
                 touched_items.add(item_id)
+            for flag in draft.flags:
+                flag_rows.append(
+                    {
+                        "project_id": project_id,
+                        "item_id": item_id,
+                        "check": str(flag.get("check", "imported")),
+                        "score": float(flag.get("score", 0.0)),
+                        "reason": str(flag.get("reason", "")),
+                        "cluster": flag.get("cluster"),
+                        "data": flag.get("data") or {},
+                        "decision": flag.get("decision"),
+                        "created_at": stamp,
+                    }
+                )
             for ann in draft.annotations:
                 annotations.append(
                     {
                         "project_id": project_id,
                         "item_id": item_id,
-                        "user_id": None,
+                        "user_id": users_by_name.get(ann.author or "")
+                        if native
+                        else None,
                         "author": ann.author,
                         "origin": (
                             ann.origin.value
-                            if ann.origin != Origin.human
+                            if native or ann.origin != Origin.human
                             else Origin.imported.value
                         ),
                         "model_name": ann.model_name,
                         "model_version": ann.model_version,
-                        "parent_id": None,
+                        "parent_id": ann.parent_id,
                         "guideline_version": ann.guideline_version
                         or project.guideline_version,
                         "state": ann.state.value,
                         "regions": [r.model_dump(mode="json") for r in ann.regions],
                         "lead_time": ann.lead_time,
-                        "version": 1,
+                        "version": ann.version if native else 1,
                         "created_at": ann.created_at or stamp,
-                        "updated_at": stamp,
+                        "updated_at": (ann.updated_at or stamp) if native else stamp,
+                        "_old_id": ann.id,
                     }
                 )
+        if flag_rows:
+            conn.execute(t.flags.insert(), flag_rows)
         if annotations:
-            conn.execute(t.annotations.insert(), annotations)
+            _insert_annotations(conn, annotations, keep_links=native)
             report.annotations_added += len(annotations)
             from annotary.services.annotations import refresh_item
 
@@ -170,6 +200,37 @@ def _flush(
         )
 
 
+def _user_ids(conn: Connection) -> dict[str, int]:
+    return {
+        name: uid
+        for uid, name in conn.execute(select(t.users.c.id, t.users.c.username))
+    }
+
+
+def _insert_annotations(
+    conn: Connection, rows: list[dict[str, Any]], *, keep_links: bool
+) -> None:
+    """Insert annotations; a lossless import keeps edit links (parent ids).
+
+    Rows come in file order, so a parent precedes the annotations made from
+    it; its new id replaces the old one in the rows after it.
+    """
+    if not keep_links:
+        for row in rows:
+            row.pop("_old_id", None)
+            row["parent_id"] = None
+        conn.execute(t.annotations.insert(), rows)
+        return
+    new_ids: dict[int, int] = {}
+    for row in rows:
+        old = row.pop("_old_id", None)
+        parent = row["parent_id"]
+        row["parent_id"] = new_ids.get(parent) if parent is not None else None
+        new = inserted_id(conn.execute(t.annotations.insert().values(**row)))
+        if old is not None:
+            new_ids[old] = new
+
+
 def import_paths(
     ws: Workspace,
     project_id: int,
@@ -178,7 +239,7 @@ def import_paths(
     actor: User | None = None,
     format: str | None = None,
     field: str | None = None,
-    text_mode: str = "line",
+    text_mode: Literal["line", "file"] = "line",
     options: dict[str, Any] | None = None,
     progress: Progress | None = None,
 ) -> ImportReport:
@@ -208,6 +269,7 @@ def import_paths(
                 report=report,
                 actor=actor,
                 progress=progress,
+                native=result.project is not None,
             )
             report.rejected.extend(result.rejections)
     else:
@@ -267,3 +329,59 @@ def _current_text(ws: Workspace, project_id: int) -> str:
 
     with ws.db.read() as conn:
         return guidelines_of(conn, project_id)[-1].text
+
+
+def import_project(
+    ws: Workspace,
+    path: Path,
+    *,
+    name: str | None = None,
+    actor: User | None = None,
+    progress: Progress | None = None,
+) -> tuple[int, ImportReport]:
+    """Rebuild a project from Annotary's native JSONL export (a file or folder).
+
+    Every guideline version comes back with its number, so annotations keep
+    pointing at the version they were made under.
+    """
+    from annotary.core.schema import parse_schema
+    from annotary.services.projects import create_project
+
+    result = plugins.formats.get("jsonl").load(Path(path), options={})
+    header = result.project
+    if not header:
+        raise InvalidInput(f"{path}: not an Annotary JSONL export (no project line)")
+    guidelines = sorted(header.get("guidelines") or [], key=lambda g: g["version"])
+    if not guidelines:
+        guidelines = [{"version": 1, "text": "", "schema": header.get("label_schema")}]
+    first, *later = guidelines
+    project = create_project(
+        ws,
+        name or header["name"],
+        header["kind"],
+        actor=actor,
+        label_schema=parse_schema(first.get("schema") or {}),
+        guideline_text=first.get("text", ""),
+        description=header.get("description", ""),
+        settings=header.get("settings"),
+    )
+    for guideline in later:
+        add_guideline(
+            ws,
+            project.id,
+            text=guideline.get("text", ""),
+            label_schema=parse_schema(guideline.get("schema") or {}),
+            actor=actor,
+        )
+    report = ImportReport(project=project.name)
+    import_drafts(
+        ws,
+        project.id,
+        result.drafts,
+        report=report,
+        actor=actor,
+        progress=progress,
+        native=True,
+    )
+    report.rejected.extend(result.rejections)
+    return project.id, report

@@ -71,7 +71,8 @@ def insert_drafts(
             "meta": d.meta,
             "status": "new",
             "split": d.split,
-            "excluded": False,
+            "excluded": d.excluded,
+            "exclude_reason": d.exclude_reason,
             "rank": ranks[i],
             "holds": 0,
             "annotation_count": 0,
@@ -96,7 +97,7 @@ def _media_json(draft: ItemDraft) -> dict[str, Any] | None:
 _SQLITE_INSERT = (
     "INSERT INTO items (project_id, external_id, content_hash, text, media, meta, "
     "status, split, excluded, exclude_reason, rank, holds, annotation_count, labels, "
-    "created_at) VALUES (?, ?, ?, ?, ?, ?, 'new', ?, 0, NULL, ?, 0, 0, '', ?) "
+    "created_at) VALUES (?, ?, ?, ?, ?, ?, 'new', ?, ?, ?, ?, 0, 0, '', ?) "
     "ON CONFLICT (project_id, content_hash) DO NOTHING"
 )
 
@@ -124,6 +125,8 @@ def _insert_sqlite(
             dumps(_media_json(d)).decode(),
             dumps(d.meta).decode(),
             d.split,
+            d.excluded,
+            d.exclude_reason,
             ranks[i],
             stamp,
         )

@@ -88,12 +88,21 @@ def recount_holds(conn: Connection, project_id: int, item_ids: list[int]) -> Non
         conn.execute(update(t.items).where(t.items.c.id == item_id).values(holds=held))
 
 
+def project_settings(conn: Connection, project_id: int) -> ProjectSettings:
+    """Only the settings: the queue's hot path skips the schema."""
+    raw = conn.execute(
+        select(t.projects.c.settings).where(t.projects.c.id == project_id)
+    ).scalar()
+    if raw is None:
+        raise NotFound(f"no project with id {project_id}")
+    return ProjectSettings.model_validate(raw)
+
+
 def next_item(ws: Workspace, project_id: int, user: User) -> Item | None:
     """Lease the next item to ``user``, or None when nothing is left for them."""
     with ws.db.write() as conn:
         require_role(conn, user, project_id, Role.annotator)
-        project = load_project(conn, project_id)
-        settings = project.settings
+        settings = project_settings(conn, project_id)
         lease_until = now() + timedelta(minutes=settings.lease_minutes)
         reclaim_expired(conn, project_id)
 

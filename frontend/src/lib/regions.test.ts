@@ -1,0 +1,43 @@
+import { describe as group, expect, it } from "vitest";
+import { boxAt, describe, overlapsAny } from "./regions";
+import type { BoxRegion, SpanRegion } from "./types";
+
+const box = (id: string, x: number, y: number, w: number, h: number): BoxRegion => ({
+  id, type: "bbox", label: "car", x, y, w, h,
+});
+
+group("boxAt", () => {
+  const boxes = [box("a", 0, 0, 50, 50), box("b", 40, 40, 20, 20)];
+  it.each([
+    [{ x: 10, y: 10 }, "a"],
+    [{ x: 45, y: 45 }, "b"],
+    [{ x: 60, y: 60 }, "b"],
+    [{ x: 61, y: 60 }, null],
+  ])("at %o finds %s", (point, id) => {
+    expect(boxAt(boxes, point)?.id ?? null).toBe(id);
+  });
+});
+
+group("overlapsAny", () => {
+  const spans: SpanRegion[] = [{ id: "s", type: "span", label: "PER", start: 5, end: 10 }];
+  it.each([
+    [0, 5, false],
+    [10, 12, false],
+    [9, 12, true],
+    [0, 6, true],
+    [6, 7, true],
+  ])("[%i, %i) overlaps: %s", (start, end, expected) => {
+    expect(overlapsAny(spans, start, end)).toBe(expected);
+  });
+});
+
+group("describe", () => {
+  it("reads a span from the text in code points", () => {
+    const span: SpanRegion = { id: "s", type: "span", label: "PER", start: 2, end: 7 };
+    expect(describe(span, "\u{1F600} Alice met Bob")).toBe("PER: “Alice” [2, 7)");
+  });
+
+  it("reads a box", () => {
+    expect(describe(box("a", 1, 2.5, 3, 4))).toBe("car: x 1, y 2.50, 3×4");
+  });
+});

@@ -1,0 +1,59 @@
+/** Small pure helpers over regions shared by the labeling tools. */
+import { codePointToUtf16 } from "./offsets";
+import type { BoxRegion, Label, Region, SpanRegion } from "./types";
+import type { Point } from "./viewport";
+
+export function newRegionId(): string {
+  const bytes = new Uint8Array(6);
+  crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+export function labelColor(labels: Label[], name: string | null): string {
+  return labels.find((label) => label.name === name)?.color || "#888888";
+}
+
+/** Topmost box containing an image point (the last drawn wins). */
+export function boxAt(boxes: BoxRegion[], point: Point): BoxRegion | null {
+  for (let i = boxes.length - 1; i >= 0; i--) {
+    const box = boxes[i];
+    if (
+      point.x >= box.x &&
+      point.x <= box.x + box.w &&
+      point.y >= box.y &&
+      point.y <= box.y + box.h
+    ) {
+      return box;
+    }
+  }
+  return null;
+}
+
+/** True when [start, end) overlaps any other span (touching ends is fine). */
+export function overlapsAny(spans: SpanRegion[], start: number, end: number): boolean {
+  return spans.some((span) => span.start < end && start < span.end);
+}
+
+/** One line a person can read for a region (used in lists and the conflict view). */
+export function describe(region: Region, text: string | null = null): string {
+  if (region.type === "bbox") {
+    return `${region.label ?? "?"}: x ${fmt(region.x)}, y ${fmt(region.y)}, ${fmt(region.w)}×${fmt(region.h)}`;
+  }
+  if (region.type === "span") {
+    const shown = text === null ? (region.text ?? "") : spanTextOr(text, region);
+    return `${region.label ?? "?"}: “${shown}” [${region.start}, ${region.end})`;
+  }
+  return `class: ${region.labels.join(", ") || "(none)"}`;
+}
+
+function fmt(value: number): string {
+  return Number.isInteger(value) ? String(value) : value.toFixed(2);
+}
+
+function spanTextOr(text: string, span: SpanRegion): string {
+  try {
+    return text.slice(codePointToUtf16(text, span.start), codePointToUtf16(text, span.end));
+  } catch {
+    return span.text ?? "";
+  }
+}

@@ -1,0 +1,163 @@
+/** The JSON shapes of the Annotary API (core types, see src/annotary/core). */
+
+export interface User {
+  id: number;
+  username: string;
+  is_admin: boolean;
+}
+
+export interface AttributeSpec {
+  name: string;
+  kind: "bool" | "choice" | "text" | "number";
+  options: string[];
+  default?: unknown;
+}
+
+export interface Label {
+  name: string;
+  color: string;
+  hotkey: string | null;
+  description: string;
+  attributes: AttributeSpec[];
+}
+
+export type Tool =
+  | "class"
+  | "bbox"
+  | "polygon"
+  | "mask"
+  | "keypoints"
+  | "span"
+  | "relation"
+  | "segment"
+  | "transcript"
+  | "track"
+  | "cuboid";
+
+export interface LabelSchema {
+  labels: Label[];
+  tools: Tool[];
+  multi_label: boolean;
+  allow_overlap: boolean;
+  ordinal?: boolean;
+}
+
+export type DataKind = "image" | "text" | "audio" | "video" | "pointcloud";
+
+export interface ProjectSettings {
+  overlap: number;
+  queue_order: "sequential" | "random" | "uncertainty";
+  [key: string]: unknown;
+}
+
+export interface Counts {
+  total: number;
+  new: number;
+  in_progress: number;
+  done: number;
+  reviewed: number;
+  excluded: number;
+}
+
+export interface Project {
+  id: number;
+  name: string;
+  kind: DataKind;
+  description: string;
+  settings: ProjectSettings;
+  label_schema: LabelSchema;
+  guideline_version: number;
+  role?: string;
+  counts?: Counts;
+}
+
+export interface MediaRef {
+  path: string;
+  mime: string | null;
+  width: number | null;
+  height: number | null;
+  original_name?: string | null;
+}
+
+export interface Item {
+  id: number;
+  project_id: number;
+  external_id: string | null;
+  text: string | null;
+  media: MediaRef | null;
+  meta: Record<string, unknown>;
+  status: string;
+  split: string | null;
+  excluded: boolean;
+  exclude_reason?: string | null;
+  flags: Record<string, unknown>[];
+  annotation_count?: number;
+  labels?: string[];
+  annotators?: string[];
+}
+
+interface RegionBase {
+  id: string;
+  label: string | null;
+  score?: number | null;
+  attributes?: Record<string, unknown>;
+}
+
+export interface ClassRegion extends RegionBase {
+  type: "class";
+  labels: string[];
+}
+
+export interface BoxRegion extends RegionBase {
+  type: "bbox";
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+  rotation?: number;
+}
+
+export interface SpanRegion extends RegionBase {
+  type: "span";
+  start: number;
+  end: number;
+  text?: string | null;
+}
+
+export type Region = ClassRegion | BoxRegion | SpanRegion;
+
+export interface Annotation {
+  id: number | null;
+  item_id: number;
+  regions: Region[];
+  user_id?: number | null;
+  author?: string | null;
+  origin: "human" | "model" | "consensus" | "imported";
+  model_name?: string | null;
+  parent_id?: number | null;
+  guideline_version?: number | null;
+  state: "draft" | "submitted" | "accepted" | "rejected";
+  lead_time?: number | null;
+  version: number;
+  updated_at?: string | null;
+}
+
+export interface Guideline {
+  version: number;
+  text: string;
+  schema: LabelSchema;
+  created_at?: string | null;
+  created_by?: string | null;
+}
+
+export interface Member {
+  user_id: number;
+  username?: string;
+  role: string;
+}
+
+export interface ItemPage {
+  items: Item[];
+  next_cursor: string | null;
+  total: number;
+}
