@@ -287,3 +287,16 @@ def test_clean_job_runs_through_a_worker(workspace: Workspace) -> None:
     assert job["result"]["counts"] == {"empty-text.v1": 1}
     assert (job["progress"], job["total"]) == (1, 1)
     assert _by_check(workspace, pid) == {"empty-text.v1": {ids[2]}}
+
+
+def test_clean_job_without_a_workspace_fails_with_a_reason(
+    workspace: Workspace,
+) -> None:
+    pid, _ = _project(workspace)
+
+    job_id = cleaning.submit_cleaning(workspace, pid)
+    run_next(workspace.db)
+
+    job = get_job(workspace.db, job_id)
+    assert job["state"] == "failed"
+    assert "needs a worker given the workspace" in job["error"]

@@ -20,7 +20,7 @@ from sqlalchemy import Connection, RowMapping, bindparam, func, select, update
 from annotary import clean
 from annotary.clean.base import base_name, checks_for
 from annotary.core.models import Role, User
-from annotary.errors import Conflict, InvalidInput, NotFound
+from annotary.errors import Conflict, InvalidInput, NotFound, Unavailable
 from annotary.jobs import JobContext, handler, submit_job
 from annotary.media.store import MediaStore
 from annotary.services.audit import record
@@ -218,7 +218,12 @@ def submit_cleaning(
 @handler("clean")
 def clean_job(ctx: JobContext) -> dict[str, Any]:
     """The job handler: ``ctx.extra["workspace"]`` is the workspace to clean."""
-    ws: Workspace = ctx.extra["workspace"]
+    ws = ctx.extra.get("workspace")
+    if not isinstance(ws, Workspace):
+        raise Unavailable(
+            f"job {ctx.job_id}: a clean job needs a worker given the workspace "
+            '(Worker(db, extra={"workspace": ws}))'
+        )
     if ctx.project_id is None:
         raise InvalidInput("a clean job needs a project", field="project_id")
     return run_cleaning(
