@@ -122,7 +122,7 @@ MATRIX: list[tuple[str, str, Any, dict[str, int]]] = [
         "POST",
         "/projects",
         {"name": "new{n}", "kind": "text"},
-        codes(201, 201, 201, 201, 201, 201, 401),
+        codes(201, 201, 201, 403, 403, 403, 401),
     ),
     ("GET", "/projects/{pid}", None, MEMBERS_READ),
     ("PATCH", "/projects/{pid}", {"description": "d"}, MANAGERS),

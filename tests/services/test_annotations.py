@@ -133,3 +133,63 @@ def test_item_status_follows_overlap(workspace: Workspace) -> None:
         statuses.append(items.get_item(workspace, item).status.value)
 
     assert statuses == ["in_progress", "done"]
+
+
+@pytest.mark.parametrize(
+    "region",
+    [
+        {"type": "bbox", "x": float("nan"), "y": 0, "w": 10, "h": 10, "label": "PER"},
+        {"type": "bbox", "x": 0, "y": 0, "w": float("inf"), "h": 10, "label": "PER"},
+        {"type": "bbox", "x": -100, "y": 0, "w": 1e300, "h": 10, "label": "PER"},
+        {"type": "class", "label": "PER", "score": float("nan")},
+    ],
+)
+def test_non_finite_or_absurd_numbers_are_refused(
+    workspace: Workspace, region: dict
+) -> None:
+    project = projects.create_project(workspace, "P", "text", label_schema=NER)
+    (item,) = add_texts(workspace, project.id, ["Ada"])
+    with pytest.raises(InvalidInput, match="regions\\[0\\]"):
+        annotations.create_annotation(workspace, item, [region])
+
+
+def test_one_annotation_per_person_per_item(workspace: Workspace) -> None:
+    project = projects.create_project(workspace, "P", "text", label_schema=NER)
+    add_texts(workspace, project.id, ["Ada", "Bob"])
+    ann = member(workspace, project.id, "ann", "annotator")
+    item = queue.next_item(workspace, project.id, ann)
+    first = annotations.create_annotation(workspace, item.id, [], actor=ann)
+
+    with pytest.raises(StaleVersion) as caught:
+        annotations.create_annotation(workspace, item.id, [], actor=ann)
+
+    assert caught.value.details["current"]["id"] == first.id
+    assert len(annotations.list_annotations(workspace, item.id)) == 1
+
+
+def test_skipped_items_cannot_be_submitted(workspace: Workspace) -> None:
+    project = projects.create_project(workspace, "P", "text", label_schema=NER)
+    add_texts(workspace, project.id, ["Ada"])
+    ann = member(workspace, project.id, "ann", "annotator")
+    item = queue.next_item(workspace, project.id, ann)
+    queue.skip_item(workspace, project.id, item.id, ann)
+    with pytest.raises(PermissionDenied, match="skipped"):
+        annotations.create_annotation(workspace, item.id, [], actor=ann)
+
+
+def test_accepted_work_is_frozen_for_its_annotator(workspace: Workspace) -> None:
+    from annotary.services import review
+
+    project = projects.create_project(workspace, "P", "text", label_schema=NER)
+    add_texts(workspace, project.id, ["Ada"])
+    ann = member(workspace, project.id, "ann", "annotator")
+    item = queue.next_item(workspace, project.id, ann)
+    work = annotations.create_annotation(workspace, item.id, [], actor=ann)
+    review.review_annotation(workspace, work.id, "accept")
+
+    with pytest.raises(PermissionDenied, match="accepted"):
+        annotations.update_annotation(
+            workspace, work.id, version=2, actor=ann, regions=[]
+        )
+    with pytest.raises(PermissionDenied, match="accepted"):
+        annotations.delete_annotation(workspace, work.id, actor=ann)

@@ -75,3 +75,31 @@ def test_bad_listing_arguments_are_named(
     project = projects.create_project(workspace, "P", "text")
     with pytest.raises(InvalidInput, match=says):
         items.list_items(workspace, project.id, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "says"),
+    [
+        ({"sort": "--id"}, "sort"),
+        ({"cursor": "W3siYSI6MX0sMV0="}, "cursor"),  # [{"a":1},1]
+    ],
+)
+def test_hostile_listing_arguments_are_refused(
+    workspace: Workspace, kwargs: dict, says: str
+) -> None:
+    project = projects.create_project(workspace, "P", "text")
+    with pytest.raises(InvalidInput, match=says):
+        items.list_items(workspace, project.id, **kwargs)
+
+
+def test_split_names_are_checked_and_huge_ids_are_not_found(
+    workspace: Workspace,
+) -> None:
+    from annotary.errors import NotFound
+
+    project = projects.create_project(workspace, "P", "text")
+    (item,) = add_texts(workspace, project.id, ["x"])
+    with pytest.raises(InvalidInput, match="split"):
+        items.update_item(workspace, item, split="<script>")
+    with pytest.raises(NotFound):
+        items.get_item(workspace, 2**64)

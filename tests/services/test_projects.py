@@ -118,3 +118,25 @@ def test_roles_gate_project_changes(workspace: Workspace) -> None:
     )
     visible = [p["name"] for p in projects.list_projects(workspace, actor=annotator)]
     assert visible == ["P"]
+
+
+def test_only_admins_and_managers_create_projects(workspace: Workspace) -> None:
+    project = projects.create_project(workspace, "P", "text")
+    annotator = member(workspace, project.id, "ann", "annotator")
+    manager = member(workspace, project.id, "man", "manager")
+
+    with pytest.raises(PermissionDenied, match="create projects"):
+        projects.create_project(workspace, "Mine", "text", actor=annotator)
+    assert projects.create_project(workspace, "Theirs", "text", actor=manager).id
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "says"),
+    [
+        ({"description": "x" * 10_001}, "description"),
+        ({"guideline_text": "x" * 500_001}, "guideline text"),
+    ],
+)
+def test_long_texts_are_bounded(workspace: Workspace, kwargs: dict, says: str) -> None:
+    with pytest.raises(InvalidInput, match=says):
+        projects.create_project(workspace, "P", "text", **kwargs)

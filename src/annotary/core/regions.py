@@ -20,7 +20,7 @@ def new_region_id() -> str:
 
 
 class _Region(BaseModel):
-    model_config = ConfigDict(extra="forbid", defer_build=True)
+    model_config = ConfigDict(extra="forbid", defer_build=True, allow_inf_nan=False)
 
     id: str = Field(default_factory=new_region_id)
     label: str | None = None
@@ -118,7 +118,7 @@ class Transcript(_Region):
 
 
 class Keyframe(BaseModel):
-    model_config = ConfigDict(extra="forbid", defer_build=True)
+    model_config = ConfigDict(extra="forbid", defer_build=True, allow_inf_nan=False)
 
     frame: int = Field(ge=0)
     x: float

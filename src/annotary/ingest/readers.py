@@ -251,6 +251,9 @@ def _read_file(
 def _read_text(
     path: Path, display: str, suffix: str, context: _Context
 ) -> Iterator[Result]:
+    if path.stat().st_size == 0:
+        yield Rejection(source=display, reason="empty file: nothing to import")
+        return
     encoding = detect_encoding(path)
     if encoding not in _UTF8:
         logger.info("%s: read as %s", display, encoding)

@@ -156,7 +156,8 @@ def read_csv(
     """A header row, then one item per record; the text column is ``field``
     or the column named ``text`` (in any case)."""
     with open(path, encoding=encoding, newline="") as file:
-        reader = csv.reader(file, delimiter=delimiter)
+        # strict: a quote left open swallows the rest of the file otherwise.
+        reader = csv.reader(file, delimiter=delimiter, strict=True)
         try:
             header = next(reader, None)
         except csv.Error as exc:

@@ -91,8 +91,15 @@ async def _http(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
 
 
+async def _overflow(_request: Request, exc: Exception) -> JSONResponse:
+    # An id or number past what the database holds (SQLite: 64-bit integers).
+    body = error_body("annotary.invalid", "a number in the request is too large")
+    return JSONResponse(body, status_code=422)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Map Annotary errors, request validation and routing errors to JSON bodies."""
     app.add_exception_handler(AnnotaryError, _annotary)
+    app.add_exception_handler(OverflowError, _overflow)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(HTTPException, _http)

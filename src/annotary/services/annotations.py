@@ -72,7 +72,17 @@ def check_regions(project: Project, item: RowMapping, regions: list[Region]) -> 
     """Labels must be in the schema; spans must lie inside the text."""
     names = set(project.label_schema.names)
     text = item["text"]
+    media = item["media"] or {}
+    extent = max(media.get("width") or 0, media.get("height") or 0)
+    limit = 100.0 * extent if extent else 1e7
     for index, region in enumerate(regions):
+        too_far = [v for v in _coordinates(region) if abs(v) > limit]
+        if too_far:
+            raise InvalidInput(
+                f"regions[{index}]: coordinate {too_far[0]} is far outside the "
+                f"item (limit {limit:g})",
+                field=f"regions[{index}]",
+            )
         labels = getattr(region, "labels", None) or (
             [region.label] if region.label is not None else []
         )
@@ -99,6 +109,29 @@ def check_regions(project: Project, item: RowMapping, regions: list[Region]) -> 
                     f"the stored text {stored!r} at [{region.start}, {region.end})",
                     field=f"regions[{index}].text",
                 )
+
+
+def _coordinates(region: Region) -> list[float]:
+    """The plain numbers of a region's geometry, for sanity bounds."""
+    data = region.model_dump(
+        include={"x", "y", "w", "h", "points", "holes", "center", "size", "keyframes"}
+    )
+    found: list[float] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, bool):
+            return
+        if isinstance(value, int | float):
+            found.append(float(value))
+        elif isinstance(value, list | tuple):
+            for part in value:
+                walk(part)
+        elif isinstance(value, dict):
+            for part in value.values():
+                walk(part)
+
+    walk(data)
+    return found
 
 
 def _labels_of(regions: list[dict[str, Any]]) -> set[str]:
@@ -221,6 +254,8 @@ def create_annotation(
         check_regions(project, item, parsed)
         if origin != "human":
             require_role(conn, actor, project.id, Role.manager)
+        elif actor is not None:
+            _one_per_person(conn, item_id, actor)
         if parent_id is not None:
             parent = conn.execute(
                 select(t.annotations.c.item_id).where(t.annotations.c.id == parent_id)
@@ -267,6 +302,43 @@ def create_annotation(
         return _load(conn, aid)
 
 
+def _one_per_person(conn: Connection, item_id: int, actor: User) -> None:
+    """A person has one annotation per item; a second create is a conflict.
+
+    Two tabs of one person would otherwise each add an annotation; the second
+    gets the first to reconcile with, like a stale update.
+    """
+    skipped = conn.execute(
+        select(t.assignments.c.id).where(
+            (t.assignments.c.item_id == item_id)
+            & (t.assignments.c.user_id == actor.id)
+            & (t.assignments.c.state == "skipped")
+        )
+    ).first()
+    if skipped is not None:
+        raise PermissionDenied(f"you skipped item {item_id}; it is no longer yours")
+    mine = (
+        conn.execute(
+            select(t.annotations)
+            .where(
+                (t.annotations.c.item_id == item_id)
+                & (t.annotations.c.user_id == actor.id)
+                & (t.annotations.c.origin == "human")
+            )
+            .order_by(t.annotations.c.id.desc())
+            .limit(1)
+        )
+        .mappings()
+        .first()
+    )
+    if mine is not None:
+        raise StaleVersion(
+            f"you already have annotation {mine['id']} on item {item_id}; "
+            "update it instead",
+            current=to_annotation(mine).model_dump(mode="json"),
+        )
+
+
 def _load(conn: Connection, annotation_id: int) -> Annotation:
     row = (
         conn.execute(select(t.annotations).where(t.annotations.c.id == annotation_id))
@@ -280,8 +352,14 @@ def _load(conn: Connection, annotation_id: int) -> Annotation:
 
 def _may_edit(conn: Connection, actor: User | None, row: RowMapping) -> None:
     role = require_role(conn, actor, row["project_id"], Role.annotator)
-    if role in (Role.annotator,) and (actor is None or row["user_id"] != actor.id):
+    if role != Role.annotator:
+        return
+    if actor is None or row["user_id"] != actor.id:
         raise PermissionDenied("you may change only your own annotations")
+    if row["state"] == "accepted":
+        raise PermissionDenied(
+            f"annotation {row['id']} was accepted in review; a reviewer may change it"
+        )
 
 
 def get_annotation(

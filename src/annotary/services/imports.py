@@ -21,7 +21,7 @@ from annotary.core.models import (
     User,
 )
 from annotary.core.schema import Label, LabelSchema
-from annotary.errors import AnnotaryError, InvalidInput
+from annotary.errors import AnnotaryError, InvalidInput, NotFound
 from annotary.services.audit import record
 from annotary.services.items import insert_drafts, next_rank
 from annotary.services.projects import add_guideline, load_project
@@ -257,7 +257,10 @@ def import_paths(
     log.info("import into %s from %d path(s) started", project.name, len(paths))
 
     if format and format not in ("auto", "files"):
-        fmt = plugins.formats.get(format)
+        try:
+            fmt = plugins.formats.get(format)
+        except NotFound as exc:
+            raise InvalidInput(exc.message, field="format") from None
         for path in paths:
             result = fmt.load(Path(path), options=options or {})
             if result.label_schema is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -18,6 +19,7 @@ from annotary.services.users import now, require_role, role_of
 from annotary.services.workspace import Workspace
 from annotary.storage import tables as t
 
+SPLIT_NAME = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 SORTS = {
     "id": t.items.c.id,
     "status": t.items.c.status,
@@ -188,6 +190,8 @@ def _can_see_item(conn: Connection, actor: User | None, item: RowMapping) -> Non
 
 
 def item_row(conn: Connection, item_id: int) -> RowMapping:
+    if not 0 < item_id < 2**63:
+        raise NotFound(f"no item with id {item_id}")
     row = (
         conn.execute(select(t.items).where(t.items.c.id == item_id)).mappings().first()
     )
@@ -214,7 +218,12 @@ def _decode_cursor(cursor: str) -> list[Any]:
         raise InvalidInput(
             "cursor is not one this server gave out", field="cursor"
         ) from None
-    if not isinstance(values, list) or len(values) != 2:
+    if (
+        not isinstance(values, list)
+        or len(values) != 2
+        or not isinstance(values[1], int)
+        or not all(v is None or isinstance(v, str | int | float) for v in values)
+    ):
         raise InvalidInput("cursor is not one this server gave out", field="cursor")
     return values
 
@@ -236,7 +245,7 @@ def list_items(
 ) -> dict[str, Any]:
     """One page of items, keyset-paginated on (sort key, id)."""
     descending = sort.startswith("-")
-    key = sort.lstrip("-")
+    key = sort[1:] if descending else sort
     if key not in SORTS:
         raise InvalidInput(
             f"sort {sort!r} is not one of {', '.join(SORTS)}", field="sort"
@@ -381,6 +390,11 @@ def update_item(
                 (exclude_reason or "excluded by hand") if excluded else None
             )
         if split is not None:
+            if split and not SPLIT_NAME.match(split):
+                raise InvalidInput(
+                    f"split {split[:40]!r}: use 1 to 32 letters, digits, '-' or '_'",
+                    field="split",
+                )
             values["split"] = split or None
         if values:
             conn.execute(

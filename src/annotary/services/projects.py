@@ -9,12 +9,30 @@ from sqlalchemy import Connection, RowMapping, func, select, update
 
 from annotary.core.models import DATA_KINDS, Project, ProjectSettings, Role, User
 from annotary.core.schema import DEFAULT_TOOLS, Guideline, LabelSchema, parse_schema
-from annotary.errors import Conflict, InvalidInput, NotFound
+from annotary.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from annotary.services.audit import record
 from annotary.services.users import now, require_role, role_of
 from annotary.services.workspace import Workspace
 from annotary.storage import inserted_id
 from annotary.storage import tables as t
+
+MAX_DESCRIPTION = 10_000
+MAX_GUIDELINE = 500_000
+
+
+def _may_create(ws: Workspace, actor: User) -> None:
+    """Workspace admins, and people who manage a project, may create projects."""
+    with ws.db.read() as conn:
+        manages = conn.execute(
+            select(t.memberships.c.project_id).where(
+                (t.memberships.c.user_id == actor.id)
+                & t.memberships.c.role.in_((Role.admin.value, Role.manager.value))
+            )
+        ).first()
+    if manages is None:
+        raise PermissionDenied(
+            "only workspace admins and project managers may create projects"
+        )
 
 
 def _settings(data: dict[str, Any] | None) -> ProjectSettings:
@@ -84,6 +102,19 @@ def create_project(
     description: str = "",
     settings: dict[str, Any] | ProjectSettings | None = None,
 ) -> Project:
+    if actor is not None and not actor.is_admin:
+        _may_create(ws, actor)
+    if len(description) > MAX_DESCRIPTION:
+        raise InvalidInput(
+            f"description is {len(description)} characters; at most {MAX_DESCRIPTION}",
+            field="description",
+        )
+    if len(guideline_text) > MAX_GUIDELINE:
+        raise InvalidInput(
+            f"guideline text is {len(guideline_text)} characters; at most "
+            f"{MAX_GUIDELINE}",
+            field="guideline_text",
+        )
     name = name.strip()
     if not name or len(name) > 200:
         raise InvalidInput("project name must be 1 to 200 characters", field="name")
@@ -209,6 +240,12 @@ def update_project(
                 raise Conflict(f"a project named {name!r} exists", field="name")
             values["name"] = name.strip()
         if description is not None:
+            if len(description) > MAX_DESCRIPTION:
+                raise InvalidInput(
+                    f"description is {len(description)} characters; at most "
+                    f"{MAX_DESCRIPTION}",
+                    field="description",
+                )
             values["description"] = description
         new_settings = current.settings
         if settings is not None:
@@ -246,6 +283,11 @@ def add_guideline(
     """Save a new version of the guideline (and schema); it becomes current."""
     if isinstance(label_schema, dict):
         label_schema = parse_schema(label_schema)
+    if len(text) > MAX_GUIDELINE:
+        raise InvalidInput(
+            f"guideline text is {len(text)} characters; at most {MAX_GUIDELINE}",
+            field="text",
+        )
     with ws.db.write() as conn:
         require_role(conn, actor, project_id, Role.manager)
         project = load_project(conn, project_id)

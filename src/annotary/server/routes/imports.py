@@ -121,6 +121,13 @@ def _safe_name(raw: str | None, index: int) -> str:
     name = PurePosixPath((raw or "").replace("\\", "/")).name
     if name in ("", ".", ".."):
         return f"upload-{index}"
+    if len(name.encode("utf-8")) > 120:
+        # File systems refuse names over 255 bytes; keep the extension.
+        suffix = PurePosixPath(name).suffix[:16]
+        stem = name.encode("utf-8")[: 120 - len(suffix.encode())].decode(
+            "utf-8", "ignore"
+        )
+        name = stem + suffix
     return name
 
 
@@ -143,6 +150,22 @@ def _import_uploads(
             paths.append(target)
         log.info("upload of %d file(s) into project %s", len(paths), pid)
         report = imports.import_paths(ws, pid, paths, actor=actor, **fields)
-        return report.model_dump(mode="json")
+        data = report.model_dump(mode="json")
+        # Name the uploaded files, not where the server kept them meanwhile.
+        prefix = str(folder)
+        for rejection in data["rejected"]:
+            source = rejection["source"]
+            if source.startswith(prefix):
+                rest = source[len(prefix) :].lstrip("/")
+                rejection["source"] = rest.split("/", 1)[1] if "/" in rest else rest
+        data["encodings"] = {
+            (
+                k[len(prefix) :].lstrip("/").split("/", 1)[-1]
+                if k.startswith(prefix)
+                else k
+            ): v
+            for k, v in data["encodings"].items()
+        }
+        return data
     finally:
         shutil.rmtree(folder, ignore_errors=True)
