@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 
 from annotary.core.models import ImportReport, ItemDraft, User
-from annotary.services import annotations, projects, queue, users
+from annotary.services import annotations, prelabel, projects, queue, users
 from annotary.services.imports import import_drafts
 from annotary.services.workspace import Workspace
 
@@ -42,6 +42,7 @@ class World:
     theirs: int  # the reviewer's annotation on ``given``
     spare: int  # a user who is no member
     member: int  # the annotator's user id
+    job: int  # a queued pre-label job of the project
 
 
 def build_world(ws: Workspace, people: dict[str, User], acting: str) -> World:
@@ -73,6 +74,7 @@ def build_world(ws: Workspace, people: dict[str, User], acting: str) -> World:
         assert held is not None
         leased = held.id
     other = next(i for i in page if i not in (given.id, leased))
+    job = prelabel.submit_prelabel(ws, pid, "rule-patterns.v1")
     return World(
         pid=pid,
         given=given.id,
@@ -82,6 +84,7 @@ def build_world(ws: Workspace, people: dict[str, User], acting: str) -> World:
         theirs=theirs.id or 0,
         spare=people["spare"].id,
         member=people["annotator"].id,
+        job=job,
     )
 
 
@@ -239,6 +242,17 @@ MATRIX: list[tuple[str, str, Any, dict[str, int]]] = [
     ("POST", "/projects/{pid}/clean/apply-suggestions", None, MANAGERS),
     ("POST", "/projects/{pid}/clean/keep-one", {}, MANAGERS),
     ("POST", "/projects/{pid}/items/{other}/repair", {"text": "item x"}, MANAGERS),
+    (
+        "POST",
+        "/projects/{pid}/prelabel",
+        {"model": "rule-patterns.v1"},
+        codes(202, 202, 202, 403, 403, 404, 401),
+    ),
+    ("POST", "/projects/{pid}/retrain", None, codes(202, 202, 202, 403, 403, 404, 401)),
+    ("GET", "/jobs/{job}", None, MANAGERS),
+    ("POST", "/jobs/{job}/cancel", None, MANAGERS),
+    ("GET", "/projects/{pid}/assistance", None, MANAGERS),
+    ("GET", "/projects/{pid}/learning-curve", None, MEMBERS_READ),
 ]
 
 

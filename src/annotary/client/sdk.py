@@ -522,6 +522,64 @@ class Client:
         )
         return result
 
+    # Model-assisted labeling -------------------------------------------------
+
+    def prelabel(
+        self,
+        project_id: int,
+        model: str,
+        *,
+        item_ids: Sequence[int] | None = None,
+        filters: dict[str, Any] | None = None,
+        options: dict[str, Any] | None = None,
+        batch_size: int = 32,
+    ) -> dict[str, Any]:
+        """Queue a pre-labeling job; the job (poll it with ``job``)."""
+        body = {
+            "model": model,
+            "item_ids": list(item_ids) if item_ids is not None else None,
+            "filters": filters or {},
+            "options": options or {},
+            "batch_size": batch_size,
+        }
+        job: dict[str, Any] = self._json(
+            "POST", f"/projects/{project_id}/prelabel", json=body
+        )
+        return job
+
+    def retrain(
+        self, project_id: int, *, options: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Queue a retrain of the project's text classifier; the job.
+
+        ``options`` are the classifier's (``c``, ``seed``, ``min_examples``).
+        """
+        job: dict[str, Any] = self._json(
+            "POST", f"/projects/{project_id}/retrain", json={"options": options or {}}
+        )
+        return job
+
+    def job(self, job_id: int) -> dict[str, Any]:
+        """A job's state, progress, total and result."""
+        job: dict[str, Any] = self._json("GET", f"/jobs/{job_id}")
+        return job
+
+    def cancel_job(self, job_id: int) -> dict[str, Any]:
+        job: dict[str, Any] = self._json("POST", f"/jobs/{job_id}/cancel")
+        return job
+
+    def assistance(self, project_id: int) -> dict[str, Any]:
+        """What people changed in each model version's suggestions."""
+        report: dict[str, Any] = self._json("GET", f"/projects/{project_id}/assistance")
+        return report
+
+    def learning_curve(self, project_id: int) -> list[dict[str, Any]]:
+        """Held-out accuracy after each retrain, oldest first."""
+        curve: list[dict[str, Any]] = self._json(
+            "GET", f"/projects/{project_id}/learning-curve"
+        )
+        return curve
+
 
 def _expand(paths: Sequence[str | Path]) -> list[Path]:
     files: list[Path] = []

@@ -26,7 +26,7 @@ from annotary.media.store import MediaStore
 from annotary.services.audit import record
 from annotary.services.items import to_item
 from annotary.services.projects import load_project
-from annotary.services.users import require_role
+from annotary.services.users import get_user, require_role
 from annotary.services.workspace import Workspace
 from annotary.storage import tables as t
 
@@ -226,9 +226,11 @@ def clean_job(ctx: JobContext) -> dict[str, Any]:
         )
     if ctx.project_id is None:
         raise InvalidInput("a clean job needs a project", field="project_id")
+    actor_id = ctx.params.get("actor_id")
     return run_cleaning(
         ws,
         ctx.project_id,
+        actor=get_user(ws, actor_id) if actor_id is not None else None,
         checks=ctx.params.get("checks"),
         params=ctx.params.get("params") or {},
         progress=lambda done, total: ctx.progress(done, total),

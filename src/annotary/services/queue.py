@@ -34,7 +34,14 @@ def shuffle_rank(seed: int, content_hash: str) -> int:
 
 
 def rerank(conn: Connection, project_id: int, settings: ProjectSettings) -> None:
-    """Recompute queue positions after the order or the seed changed."""
+    """Recompute queue positions after the order or the seed changed.
+
+    Under "uncertainty" the ranks are the model's: ``services.prelabel.retrain``
+    sets them, so they are left as they are (the previous order serves until
+    the first retrain).
+    """
+    if settings.queue_order == QueueOrder.uncertainty:
+        return
     rows = conn.execute(
         select(t.items.c.id, t.items.c.content_hash)
         .where(t.items.c.project_id == project_id)
