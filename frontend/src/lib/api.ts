@@ -4,6 +4,11 @@
  */
 import type {
   Annotation,
+  CleanCluster,
+  CleanDecision,
+  CleanFlag,
+  CleanReport,
+  DecisionCounts,
   Guideline,
   Item,
   ItemPage,
@@ -208,6 +213,48 @@ export class Client {
 
   skip(pid: number, iid: number): Promise<void> {
     return this.request("POST", `/projects/${pid}/queue/${iid}/skip`);
+  }
+
+  clean(pid: number, checks?: string[]): Promise<CleanReport> {
+    return this.request("POST", `/projects/${pid}/clean`, { checks: checks ?? null });
+  }
+
+  flags(
+    pid: number,
+    query: { check?: string; min_score?: number; limit?: number },
+  ): Promise<{ total: number; flags: CleanFlag[] }> {
+    const params = new URLSearchParams();
+    for (const [key, value] of Object.entries(query)) {
+      if (value !== undefined && value !== "") params.set(key, String(value));
+    }
+    return this.request("GET", `/projects/${pid}/flags?${params}`);
+  }
+
+  flagCount(pid: number, check: string, threshold: number): Promise<{ items: number }> {
+    const params = new URLSearchParams({ check, threshold: String(threshold) });
+    return this.request("GET", `/projects/${pid}/flags/count?${params}`);
+  }
+
+  clusters(pid: number): Promise<CleanCluster[]> {
+    return this.request("GET", `/projects/${pid}/clusters`);
+  }
+
+  decide(
+    pid: number,
+    decisions: Record<number, CleanDecision>,
+    reason?: string,
+  ): Promise<DecisionCounts> {
+    return this.request("POST", `/projects/${pid}/decisions`, { decisions, reason });
+  }
+
+  keepOne(pid: number, clusters?: string[]): Promise<DecisionCounts> {
+    return this.request("POST", `/projects/${pid}/clean/keep-one`, {
+      clusters: clusters ?? null,
+    });
+  }
+
+  applySuggestions(pid: number): Promise<DecisionCounts> {
+    return this.request("POST", `/projects/${pid}/clean/apply-suggestions`);
   }
 }
 

@@ -161,3 +161,44 @@ export interface ItemPage {
   next_cursor: string | null;
   total: number;
 }
+
+/** One cleaning finding about one item, with the item's current state. */
+export interface CleanFlag {
+  id: number;
+  item_id: number;
+  check: string;
+  score: number;
+  reason: string;
+  cluster: string | null;
+  data: Record<string, unknown>;
+  decision: string | null;
+  excluded: boolean;
+  exclude_reason: string | null;
+  external_id: string | null;
+  annotation_count: number;
+}
+
+export interface CleanCluster {
+  cluster: string;
+  check: string;
+  representative: number;
+  size: number;
+  members: CleanFlag[];
+}
+
+export interface CleanReport {
+  kind: string;
+  items: number;
+  checks: { name: string; params: Record<string, unknown>; flagged: number; clusters: number }[];
+  counts: Record<string, number>;
+  flags: number;
+  seconds: number;
+}
+
+export type CleanDecision = "keep" | "exclude" | "restore";
+
+export interface DecisionCounts {
+  keep: number;
+  exclude: number;
+  restore: number;
+}

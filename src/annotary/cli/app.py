@@ -573,9 +573,11 @@ def _print_diff(d: dict[str, Any]) -> None:
         console.print(f"  file changed: {path}")
 
 
+from annotary.cli.clean import register as register_clean  # noqa: E402
 from annotary.cli.prelabel import register  # noqa: E402
 
 register(app)
+register_clean(app)
 
 from annotary.cli.quality import register as _register_quality  # noqa: E402
 

@@ -416,6 +416,112 @@ class Client:
                     sink.write(chunk)
         return target
 
+    # Cleaning ----------------------------------------------------------------
+
+    def clean(
+        self,
+        project_id: int,
+        *,
+        checks: Sequence[str] | None = None,
+        params: dict[str, dict[str, Any]] | None = None,
+        background: bool = False,
+    ) -> dict[str, Any]:
+        """Run the cleaning checks; the report, or ``{"job": id}`` if background."""
+        body = {
+            "checks": list(checks) if checks is not None else None,
+            "params": params or {},
+            "background": background,
+        }
+        result: dict[str, Any] = self._json(
+            "POST", f"/projects/{project_id}/clean", json=body
+        )
+        return result
+
+    def flags(
+        self,
+        project_id: int,
+        *,
+        check: str | None = None,
+        min_score: float | None = None,
+        decision: str | None = None,
+        limit: int = 500,
+        offset: int = 0,
+    ) -> dict[str, Any]:
+        """Cleaning flags, highest score first: ``{"total", "flags"}``."""
+        query: dict[str, Any] = {"limit": limit, "offset": offset}
+        for key, value in (
+            ("check", check),
+            ("min_score", min_score),
+            ("decision", decision),
+        ):
+            if value is not None:
+                query[key] = value
+        result: dict[str, Any] = self._json(
+            "GET", f"/projects/{project_id}/flags", params=query
+        )
+        return result
+
+    def flag_count(self, project_id: int, check: str, threshold: float) -> int:
+        """Items a check flags at a score of at least ``threshold``."""
+        query = {"check": check, "threshold": threshold}
+        result = self._json("GET", f"/projects/{project_id}/flags/count", params=query)
+        return int(result["items"])
+
+    def clusters(
+        self, project_id: int, *, check: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Duplicate clusters with their members and suggested representative."""
+        query = {"check": check} if check else {}
+        result: list[dict[str, Any]] = self._json(
+            "GET", f"/projects/{project_id}/clusters", params=query
+        )
+        return result
+
+    def decide(
+        self,
+        project_id: int,
+        decisions: dict[int, str],
+        *,
+        reason: str | None = None,
+    ) -> dict[str, int]:
+        """Keep, exclude or restore items: ``{item_id: "keep"|"exclude"|"restore"}``."""
+        body = {
+            "decisions": {str(k): v for k, v in decisions.items()},
+            "reason": reason,
+        }
+        result: dict[str, int] = self._json(
+            "POST", f"/projects/{project_id}/decisions", json=body
+        )
+        return result
+
+    def apply_suggestions(self, project_id: int) -> dict[str, int]:
+        """Apply the suggested keep/exclude decisions of the last cleaning run."""
+        result: dict[str, int] = self._json(
+            "POST", f"/projects/{project_id}/clean/apply-suggestions"
+        )
+        return result
+
+    def keep_one_per_cluster(
+        self, project_id: int, clusters: Sequence[str] | None = None
+    ) -> dict[str, int]:
+        """Keep each cluster's representative and exclude its other members."""
+        body = {"clusters": list(clusters) if clusters is not None else None}
+        result: dict[str, int] = self._json(
+            "POST", f"/projects/{project_id}/clean/keep-one", json=body
+        )
+        return result
+
+    def repair_text(
+        self, project_id: int, item_id: int, text: str | None = None
+    ) -> dict[str, Any]:
+        """Apply the suggested text repair as a new revision (409 if annotated)."""
+        result: dict[str, Any] = self._json(
+            "POST",
+            f"/projects/{project_id}/items/{item_id}/repair",
+            json={"text": text},
+        )
+        return result
+
     # Model-assisted labeling -------------------------------------------------
 
     def prelabel(

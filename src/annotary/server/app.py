@@ -15,6 +15,7 @@ from annotary.server.middleware import BodyLimit, SecurityHeaders
 from annotary.server.routes import annotations as annotation_routes
 from annotary.server.routes import (
     auth,
+    cleaning,
     exports,
     guidelines,
     health,
@@ -47,6 +48,7 @@ ROUTERS = (
     prelabel,
     imports,
     exports,
+    cleaning,
     users,
     tokens,
     quality,
