@@ -129,18 +129,12 @@ def demo(
         )
 
 
-JOB_MODULES = ("annotary.services.prelabel", "annotary.services.cleaning")
-
-
 def start_worker(ws: Any) -> Any:
     """A background thread that runs queued jobs (pre-label, clean, retrain)."""
-    import importlib.util
-
+    from annotary.cli.common import load_job_handlers
     from annotary.jobs import Worker
 
-    for name in JOB_MODULES:
-        if importlib.util.find_spec(name) is not None:
-            importlib.import_module(name)  # registers its job handlers
+    load_job_handlers()
     worker = Worker(ws.db, {"workspace": ws})
     worker.start()
     return worker

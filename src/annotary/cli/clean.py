@@ -9,6 +9,7 @@ import typer
 
 from annotary.cli.common import (
     JsonOption,
+    LazyModule,
     console,
     emit,
     guarded,
@@ -17,7 +18,9 @@ from annotary.cli.common import (
     workspace,
 )
 from annotary.errors import InvalidInput
-from annotary.services import cleaning, projects
+from annotary.services import projects
+
+cleaning = LazyModule("annotary.services.cleaning")
 
 
 def parse_params(given: list[str]) -> dict[str, dict[str, Any]]:

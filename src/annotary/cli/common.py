@@ -16,7 +16,10 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from annotary.errors import AnnotaryError
+from annotary.lazy import LazyModule
 from annotary.services.workspace import Workspace, open_workspace
+
+__all__ = ["LazyModule"]
 
 console = Console()
 err_console = Console(stderr=True)
@@ -101,3 +104,20 @@ def progress_bar(
     ) as bar:
         task = bar.add_task(label, total=total)
         yield lambda n: bar.advance(task, n)
+
+
+JOB_MODULES = (
+    "annotary.services.prelabel",
+    "annotary.services.cleaning",
+    "annotary.services.quality",
+)
+
+
+def load_job_handlers() -> None:
+    """Import the services whose job handlers a worker must know."""
+    import importlib
+    import importlib.util
+
+    for name in JOB_MODULES:
+        if importlib.util.find_spec(name) is not None:
+            importlib.import_module(name)

@@ -9,6 +9,7 @@ import typer
 
 from annotary.cli.common import (
     JsonOption,
+    LazyModule,
     console,
     emit,
     guarded,
@@ -18,7 +19,9 @@ from annotary.cli.common import (
 )
 from annotary.errors import InvalidInput
 from annotary.jobs import get_job, run_next
-from annotary.services import prelabel, projects
+from annotary.services import projects
+
+prelabel = LazyModule("annotary.services.prelabel")
 
 
 def parse_pairs(pairs: list[str], what: str) -> dict[str, Any]:
@@ -204,6 +207,9 @@ def worker_cmd(
     as_json: bool = JsonOption,
 ) -> None:
     """Run queued jobs (pre-label, retrain, ...) until stopped."""
+    from annotary.cli.common import load_job_handlers
+
+    load_job_handlers()
     ws = workspace()
     ran: list[int] = []
     try:

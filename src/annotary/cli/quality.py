@@ -6,8 +6,18 @@ from typing import Any
 
 import typer
 
-from annotary.cli.common import JsonOption, console, emit, guarded, table, workspace
-from annotary.services import projects, quality
+from annotary.cli.common import (
+    JsonOption,
+    LazyModule,
+    console,
+    emit,
+    guarded,
+    table,
+    workspace,
+)
+from annotary.services import projects
+
+quality = LazyModule("annotary.services.quality")
 
 
 def register(app: typer.Typer) -> None:

@@ -7,8 +7,10 @@ from typing import Any, Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
+from annotary.lazy import LazyModule
 from annotary.server.auth import WS, Actor
-from annotary.services import cleaning
+
+cleaning = LazyModule("annotary.services.cleaning")
 
 router = APIRouter(tags=["cleaning"])
 

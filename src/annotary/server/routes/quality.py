@@ -7,8 +7,11 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from annotary.lazy import LazyModule
 from annotary.server.auth import WS, Actor
-from annotary.services import gold, quality, review
+from annotary.services import gold, review
+
+quality = LazyModule("annotary.services.quality")
 
 router = APIRouter(tags=["quality"])
 
