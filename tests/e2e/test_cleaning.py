@@ -45,6 +45,8 @@ def _excluded(page: Any, item_id: int) -> bool:
 
 
 def test_clean_a_project_like_a_person(page: Any, shots: Shots) -> None:
+    from playwright.sync_api import expect
+
     login(page, "admin")
     pid, ids, _ = _setup(page)
     first, copy, short = ids[LINES[0]], ids[LINES[1]], ids[LINES[3]]
@@ -55,6 +57,8 @@ def test_clean_a_project_like_a_person(page: Any, shots: Shots) -> None:
     page.get_by_text("Checked 5 items").wait_for()
     clusters = page.get_by_test_id("cluster")
     clusters.first.wait_for()
+    # The clusters and their item previews load one request at a time: wait.
+    expect(clusters).to_have_count(2)
     # Exact (normalised) and near-duplicate text both pair the two Ada lines.
     names = [clusters.nth(n).get_attribute("aria-label") for n in range(2)]
     assert sorted(names) == [
@@ -64,9 +68,9 @@ def test_clean_a_project_like_a_person(page: Any, shots: Shots) -> None:
     for n in range(clusters.count()):
         kept = clusters.nth(n).get_by_test_id(f"member-{first}")
         other = clusters.nth(n).get_by_test_id(f"member-{copy}")
-        assert "suggested keep" in kept.inner_text()
-        assert "suggested keep" not in other.inner_text()
-        assert LINES[1][:20] in other.inner_text()
+        expect(kept).to_contain_text("suggested keep")
+        expect(other).to_contain_text(LINES[1][:20])
+        expect(other).not_to_contain_text("suggested keep")
     shots(page, "cluster")
 
     # The slider's live count agrees with the flags the API lists.
