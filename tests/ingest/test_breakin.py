@@ -56,3 +56,31 @@ def test_bad_text_files_say_where_and_why(
         (only,) = rejections
         assert only.source.endswith(rejected)
         assert says in only.reason
+
+
+def test_zip_members_of_the_wrong_type_are_never_unpacked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import zipfile
+
+    from annotary.ingest import archives
+
+    archive = tmp_path / "mixed.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("big.txt", b"0" * 2_000_000)
+        zf.writestr("inner.zip", b"PK")
+    unpacked: list[str] = []
+    real = archives._extract
+
+    def spy(zf: zipfile.ZipFile, info: zipfile.ZipInfo, *args: object) -> int:
+        unpacked.append(info.filename)
+        return real(zf, info, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(archives, "_extract", spy)
+    out = list(read_sources([archive], IngestOptions(kind="image"), tmp_dir=tmp_path))
+
+    assert unpacked == []
+    assert sorted(r.reason for r in out if isinstance(r, Rejection)) == [
+        "archive inside an archive, not read",
+        "unsupported file type '.txt' for image items",
+    ]

@@ -6,7 +6,7 @@ import logging
 import stat
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -33,6 +33,7 @@ def safe_members(
     tmp_dir: Path,
     max_members: int,
     max_uncompressed_bytes: int,
+    refuse: Callable[[str], str | None] | None = None,
 ) -> Iterator[Member | Rejection]:
     """Extract the regular-file members of a zip archive one at a time.
 
@@ -41,6 +42,9 @@ def safe_members(
     Each member is written to a new folder under ``tmp_dir``, as its base name
     only (its folders never reach the file system); the caller deletes it. A damaged
     member is rejected and the others still come through.
+
+    ``refuse`` names a reason to skip a member by its name (an unsupported
+    file type, say) before its bytes are unpacked.
 
     Raises:
         LimitExceeded: the archive has more members than ``max_members`` or
@@ -64,6 +68,11 @@ def safe_members(
                 continue
 
             if is_hidden(info.filename):
+                continue
+            # A member the reader would refuse anyway is never extracted.
+            refused = refuse(info.filename) if refuse else None
+            if refused:
+                yield Rejection(source=source, reason=refused)
                 continue
 
             target = _target(tmp_dir, index, info.filename)

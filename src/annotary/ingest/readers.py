@@ -305,6 +305,7 @@ def _read_archive(
             tmp_dir=_member_dir(context, Path(folder)),
             max_members=options.max_members,
             max_uncompressed_bytes=options.max_uncompressed_bytes,
+            refuse=lambda name: _refused(name, options.kind),
         )
         try:
             for member in members:
@@ -317,6 +318,18 @@ def _read_archive(
                     yield member
         except zipfile.BadZipFile as exc:
             yield Rejection(source=display, reason=f"damaged zip archive: {exc}")
+
+
+def _refused(name: str, kind: str) -> str | None:
+    """Why a member named ``name`` would be rejected, judged before unpacking."""
+    suffix = PurePosixPath(name).suffix.lower()
+    if suffix in ARCHIVE_EXTENSIONS:
+        return "archive inside an archive, not read"
+    if kind == "text" and suffix in TEXT_EXTENSIONS:
+        return None
+    if suffix in MEDIA_EXTENSIONS.get(kind, frozenset()):
+        return None
+    return f"unsupported file type {suffix or '(none)'!r} for {kind} items"
 
 
 def _member_dir(context: _Context, folder: Path) -> Path:
