@@ -339,6 +339,18 @@ def _one_per_person(conn: Connection, item_id: int, actor: User) -> None:
         )
 
 
+def annotation_row(conn: Connection, annotation_id: int) -> RowMapping:
+    """The stored row of one annotation, or NotFound."""
+    row = (
+        conn.execute(select(t.annotations).where(t.annotations.c.id == annotation_id))
+        .mappings()
+        .first()
+    )
+    if row is None:
+        raise NotFound(f"no annotation with id {annotation_id}")
+    return row
+
+
 def _load(conn: Connection, annotation_id: int) -> Annotation:
     row = (
         conn.execute(select(t.annotations).where(t.annotations.c.id == annotation_id))
@@ -366,15 +378,7 @@ def get_annotation(
     ws: Workspace, annotation_id: int, *, actor: User | None = None
 ) -> Annotation:
     with ws.db.read() as conn:
-        row = (
-            conn.execute(
-                select(t.annotations).where(t.annotations.c.id == annotation_id)
-            )
-            .mappings()
-            .first()
-        )
-        if row is None:
-            raise NotFound(f"no annotation with id {annotation_id}")
+        row = annotation_row(conn, annotation_id)
         role = require_role(conn, actor, row["project_id"], Role.annotator)
         if role == Role.annotator and not _visible_to_annotator(conn, actor, row):
             raise PermissionDenied("this annotation is someone else's")
@@ -406,15 +410,7 @@ def update_annotation(
     """Change an annotation if nobody changed it since ``version``; else 409."""
     parsed = parse_regions(regions) if regions is not None else None
     with ws.db.write() as conn:
-        row = (
-            conn.execute(
-                select(t.annotations).where(t.annotations.c.id == annotation_id)
-            )
-            .mappings()
-            .first()
-        )
-        if row is None:
-            raise NotFound(f"no annotation with id {annotation_id}")
+        row = annotation_row(conn, annotation_id)
         _may_edit(conn, actor, row)
         project = load_project(conn, row["project_id"])
         item = item_row(conn, row["item_id"])
@@ -472,15 +468,7 @@ def delete_annotation(
     actor: User | None = None,
 ) -> None:
     with ws.db.write() as conn:
-        row = (
-            conn.execute(
-                select(t.annotations).where(t.annotations.c.id == annotation_id)
-            )
-            .mappings()
-            .first()
-        )
-        if row is None:
-            raise NotFound(f"no annotation with id {annotation_id}")
+        row = annotation_row(conn, annotation_id)
         _may_edit(conn, actor, row)
         if version is not None and version != row["version"]:
             raise StaleVersion(

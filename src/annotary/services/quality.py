@@ -28,7 +28,7 @@ from annotary.quality.ratings import RatingTable, rating_table
 from annotary.quality.result import MetricResult
 from annotary.quality.spans import span_agreement, span_f1, token_kappa
 from annotary.services import gold as gold_service
-from annotary.services.annotations import parse_regions, to_annotation
+from annotary.services.annotations import annotation_row, parse_regions, to_annotation
 from annotary.services.projects import load_project
 from annotary.services.quality_consensus import create_consensus
 from annotary.services.quality_data import (
@@ -722,15 +722,7 @@ def gold_feedback(
             actor is an annotator.
     """
     with ws.db.read() as conn:
-        row = (
-            conn.execute(
-                select(t.annotations).where(t.annotations.c.id == annotation_id)
-            )
-            .mappings()
-            .first()
-        )
-        if row is None:
-            raise NotFound(f"no annotation with id {annotation_id}")
+        row = annotation_row(conn, annotation_id)
         role = require_role(conn, actor, row["project_id"], Role.annotator)
         if role == Role.annotator and (actor is None or row["user_id"] != actor.id):
             raise NotFound(f"no annotation with id {annotation_id}")

@@ -11,6 +11,7 @@ from annotary.core.models import Annotation, Role, User
 from annotary.errors import InvalidInput, NotFound, StaleVersion
 from annotary.services.annotations import (
     _load,
+    annotation_row,
     check_regions,
     parse_regions,
     refresh_item,
@@ -129,17 +130,6 @@ def review_queue(
         return out
 
 
-def _annotation_row(conn: Connection, annotation_id: int) -> RowMapping:
-    row = (
-        conn.execute(select(t.annotations).where(t.annotations.c.id == annotation_id))
-        .mappings()
-        .first()
-    )
-    if row is None:
-        raise NotFound(f"no annotation with id {annotation_id}")
-    return row
-
-
 def review_annotation(
     ws: Workspace,
     annotation_id: int,
@@ -170,7 +160,7 @@ def review_annotation(
         raise InvalidInput("a fix needs the corrected regions", field="regions")
 
     with ws.db.write() as conn:
-        row = _annotation_row(conn, annotation_id)
+        row = annotation_row(conn, annotation_id)
         require_role(conn, actor, row["project_id"], Role.reviewer)
         if version is not None and version != row["version"]:
             raise StaleVersion(
@@ -255,7 +245,7 @@ def reviews_of(
 ) -> list[dict[str, Any]]:
     """The review history of an annotation (its annotator may read it)."""
     with ws.db.read() as conn:
-        row = _annotation_row(conn, annotation_id)
+        row = annotation_row(conn, annotation_id)
         role = require_role(conn, actor, row["project_id"], Role.annotator)
         if role == Role.annotator and (actor is None or row["user_id"] != actor.id):
             raise NotFound(f"no annotation with id {annotation_id}")
