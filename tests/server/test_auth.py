@@ -131,15 +131,25 @@ def test_tampered_and_expired_cookies(live: Any, alice: Any) -> None:
         def get_timestamp(self) -> int:
             return int(time.time()) - 13 * 3600
 
-    old = URLSafeTimedSerializer(secret, salt="annotary.session.v1", signer=Past).dumps(
+    token, _ = users.open_session(live.workspace, alice, 12)
+    old = URLSafeTimedSerializer(secret, salt="annotary.session.v2", signer=Past).dumps(
+        {"sid": token}
+    )
+    forged = URLSafeTimedSerializer("not the secret", salt="annotary.session.v2").dumps(
+        {"sid": token}
+    )
+    # A signed cookie from before sessions lived on the server names no session.
+    legacy = URLSafeTimedSerializer(secret, salt="annotary.session.v2").dumps(
         {"uid": alice.id, "csrf": "x"}
     )
-    forged = URLSafeTimedSerializer("not the secret", salt="annotary.session.v1").dumps(
-        {"uid": alice.id, "csrf": "x"}
+    unknown = URLSafeTimedSerializer(secret, salt="annotary.session.v2").dumps(
+        {"sid": "made-up"}
     )
     for value, message in [
         (old, "your session has expired; log in again"),
         (forged, "the session cookie is invalid; log in again"),
+        (legacy, "the session cookie is invalid; log in again"),
+        (unknown, "your session has ended; log in again"),
     ]:
         with live.client() as client:
             client.cookies.set(COOKIE, value)
@@ -152,8 +162,52 @@ def test_logout_ends_the_session(live: Any, alice: Any) -> None:
     with live.client() as client:
         login(client)
         assert client.get("/api/v1/auth/me").status_code == 200
+        stolen = client.cookies[COOKIE]
         assert client.post("/api/v1/auth/logout").status_code == 204
         assert client.get("/api/v1/auth/me").status_code == 401
+    # The cookie is dead on the server, not only dropped by the browser.
+    with live.client() as replay:
+        replay.cookies.set(COOKIE, stolen)
+        got = replay.get("/api/v1/auth/me")
+    assert got.status_code == 401
+    assert got.json()["message"] == "your session has ended; log in again"
+
+
+def test_other_sessions_survive_one_logout(live: Any, alice: Any) -> None:
+    with live.client() as laptop, live.client() as phone:
+        login(laptop)
+        login(phone)
+        assert laptop.post("/api/v1/auth/logout").status_code == 204
+        assert phone.get("/api/v1/auth/me").status_code == 200
+
+
+def test_password_change_ends_sessions(live: Any, alice: Any) -> None:
+    with live.client() as client:
+        login(client)
+        users.set_password(live.workspace, "alice", "a brand new secret")
+        assert client.get("/api/v1/auth/me").status_code == 401
+        assert login(client, "a brand new secret").status_code == 200
+        assert client.get("/api/v1/auth/me").status_code == 200
+
+
+def test_session_past_its_expiry_in_the_database(live: Any, alice: Any) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+
+    from annotary.storage import tables as t
+
+    with live.client() as client:
+        login(client)
+        with live.workspace.db.write() as conn:
+            conn.execute(
+                update(t.sessions).values(
+                    expires_at=datetime.now(UTC) - timedelta(minutes=1)
+                )
+            )
+        got = client.get("/api/v1/auth/me")
+    assert got.status_code == 401
+    assert got.json()["message"] == "your session has expired; log in again"
 
 
 def test_deactivated_user_is_locked_out(live: Any, alice: Any) -> None:

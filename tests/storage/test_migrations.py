@@ -2,9 +2,11 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
 from annotary.services.workspace import Workspace
+from annotary.storage.migrate import alembic_config
 from annotary.storage.tables import metadata
 
 
@@ -23,4 +25,12 @@ def test_opening_twice_migrates_once(workspace: Workspace) -> None:
     workspace.db.create_all()
     with workspace.db.engine.connect() as conn:
         version = conn.exec_driver_sql("select version_num from alembic_version").all()
-    assert version == [("0002",)]
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None and head.isdigit()
+    assert version == [(head,)]
+
+
+def test_revisions_form_one_numbered_chain() -> None:
+    script = ScriptDirectory.from_config(alembic_config())
+    chain = [rev.revision for rev in script.walk_revisions()][::-1]
+    assert chain == [f"{n:04d}" for n in range(1, len(chain) + 1)]

@@ -1,16 +1,18 @@
 """Who is asking: signed session cookies with a CSRF token, or API tokens.
 
-A login sets an HttpOnly, SameSite=Lax cookie holding the user id and a CSRF
-token, signed with the workspace's secret key (itsdangerous). The CSRF token
-is also returned to the page, which sends it back in ``X-CSRF-Token`` on every
-write; a cross-site form can send the cookie but cannot read the token.
+A login opens a session on the server (services.users.open_session) and sets
+an HttpOnly, SameSite=Lax cookie holding its random token, signed with the
+workspace's secret key (itsdangerous); the database keeps only the token's
+hash, so logging out or changing the password ends the session for good. The
+session's CSRF token is also returned to the page, which sends it back in
+``X-CSRF-Token`` on every write; a cross-site form can send the cookie but
+cannot read the token.
 ``Authorization: Token ...`` needs no CSRF token: browsers never add it.
 """
 
 from __future__ import annotations
 
 import hmac
-import secrets
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -18,14 +20,14 @@ from fastapi import Depends, Request, Response
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from annotary.core.models import User
-from annotary.errors import NotAuthenticated, NotFound, PermissionDenied
+from annotary.errors import NotAuthenticated, PermissionDenied
 from annotary.services import users
 from annotary.services.workspace import Workspace
 
 COOKIE = "annotary_session"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-_SALT = "annotary.session.v1"
+_SALT = "annotary.session.v2"
 
 
 @dataclass(frozen=True)
@@ -50,9 +52,10 @@ def _serializer(ws: Workspace) -> URLSafeTimedSerializer:
 def start_session(
     ws: Workspace, request: Request, response: Response, user: User
 ) -> str:
-    """Set the signed session cookie on ``response``; return its CSRF token."""
-    csrf = secrets.token_urlsafe(24)
-    value = _serializer(ws).dumps({"uid": user.id, "csrf": csrf})
+    """Open a session, set its signed cookie on ``response``; its CSRF token."""
+    serializer = _serializer(ws)
+    token, csrf = users.open_session(ws, user, ws.settings.session_hours)
+    value = serializer.dumps({"sid": token})
     response.set_cookie(
         COOKIE,
         value,
@@ -65,7 +68,16 @@ def start_session(
     return csrf
 
 
-def end_session(response: Response) -> None:
+def end_session(ws: Workspace, request: Request, response: Response) -> None:
+    """End the request's session on the server and clear its cookie."""
+    raw = request.cookies.get(COOKIE)
+    if raw and ws.settings.secret_key:
+        try:
+            data = _serializer(ws).loads(raw)
+        except BadSignature:
+            data = None
+        if isinstance(data, dict) and isinstance(data.get("sid"), str):
+            users.close_session(ws, data["sid"])
     response.delete_cookie(COOKIE, path="/", httponly=True, samesite="lax")
 
 
@@ -81,13 +93,11 @@ def read_session(ws: Workspace, request: Request) -> Session | None:
         raise NotAuthenticated("your session has expired; log in again") from None
     except BadSignature:
         raise NotAuthenticated("the session cookie is invalid; log in again") from None
-    try:
-        user = users.get_user(ws, int(data["uid"]))
-    except (NotFound, KeyError, TypeError, ValueError):
-        raise NotAuthenticated("the session's user no longer exists") from None
-    if not user.active:
-        raise NotAuthenticated("this account is deactivated")
-    return Session(user=user, csrf_token=str(data.get("csrf", "")))
+    token = data.get("sid") if isinstance(data, dict) else None
+    if not isinstance(token, str):
+        raise NotAuthenticated("the session cookie is invalid; log in again")
+    user, csrf = users.session_user(ws, token)
+    return Session(user=user, csrf_token=csrf)
 
 
 def _token_user(ws: Workspace, header: str) -> User:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -71,13 +71,18 @@ def set_password(ws: Workspace, username: str, password: str) -> None:
     if len(password) < 8:
         raise InvalidInput("password must be at least 8 characters", field="password")
     with ws.db.write() as conn:
-        done = conn.execute(
+        uid = conn.execute(
+            select(t.users.c.id).where(t.users.c.username == username)
+        ).scalar()
+        if uid is None:
+            raise NotFound(f"no user {username!r}")
+        conn.execute(
             update(t.users)
-            .where(t.users.c.username == username)
+            .where(t.users.c.id == uid)
             .values(password_hash=_hasher.hash(password))
-        ).rowcount
-    if not done:
-        raise NotFound(f"no user {username!r}")
+        )
+        # A new password ends every browser session opened with the old one.
+        conn.execute(delete(t.sessions).where(t.sessions.c.user_id == uid))
 
 
 def authenticate(ws: Workspace, username: str, password: str) -> User:
@@ -162,6 +167,75 @@ def user_for_token(ws: Workspace, token: str) -> User:
     if row is None or not row["active"]:
         raise NotAuthenticated("invalid API token")
     return _user(row)
+
+
+# Browser sessions -----------------------------------------------------------
+
+
+def open_session(ws: Workspace, user: User, hours: float) -> tuple[str, str]:
+    """A new server-side session for ``user``: (session token, CSRF token).
+
+    Only the token's hash is stored; the plain token goes into the cookie.
+    """
+    token = secrets.token_urlsafe(32)
+    csrf = secrets.token_urlsafe(24)
+    started = now()
+    with ws.db.write() as conn:
+        conn.execute(
+            delete(t.sessions).where(
+                (t.sessions.c.user_id == user.id) & (t.sessions.c.expires_at < started)
+            )
+        )
+        conn.execute(
+            t.sessions.insert().values(
+                token_hash=_token_hash(token),
+                user_id=user.id,
+                csrf_token=csrf,
+                created_at=started,
+                expires_at=started + timedelta(hours=hours),
+            )
+        )
+    return token, csrf
+
+
+def session_user(ws: Workspace, token: str) -> tuple[User, str]:
+    """The user and CSRF token of a live session; 401 when it has ended."""
+    with ws.db.read() as conn:
+        row = (
+            conn.execute(
+                select(t.users, t.sessions.c.csrf_token, t.sessions.c.expires_at)
+                .join(t.sessions, t.sessions.c.user_id == t.users.c.id)
+                .where(t.sessions.c.token_hash == _token_hash(token))
+            )
+            .mappings()
+            .first()
+        )
+    if row is None:
+        raise NotAuthenticated("your session has ended; log in again")
+    expires = row["expires_at"]
+    if expires.tzinfo is None:  # SQLite hands back naive UTC
+        expires = expires.replace(tzinfo=UTC)
+    if expires <= now():
+        raise NotAuthenticated("your session has expired; log in again")
+    if not row["active"]:
+        raise NotAuthenticated("this account is deactivated")
+    return _user(row), row["csrf_token"]
+
+
+def close_session(ws: Workspace, token: str) -> None:
+    """End one session on the server; a no-op when it is already gone."""
+    with ws.db.write() as conn:
+        conn.execute(
+            delete(t.sessions).where(t.sessions.c.token_hash == _token_hash(token))
+        )
+
+
+def close_sessions(ws: Workspace, user: User) -> int:
+    """End every browser session of ``user``; how many there were."""
+    with ws.db.write() as conn:
+        return conn.execute(
+            delete(t.sessions).where(t.sessions.c.user_id == user.id)
+        ).rowcount
 
 
 def revoke_tokens(ws: Workspace, user: User) -> int:

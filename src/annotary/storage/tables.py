@@ -57,6 +57,19 @@ api_tokens = Table(
     _ts("last_used_at", nullable=True),
 )
 
+# A browser session: the cookie carries a random token, the table its hash, so
+# logging out (or a password change) ends the session on the server too.
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    _ts("created_at"),
+    _ts("expires_at"),
+    Index("ix_sessions_user_id", "user_id"),
+)
+
 projects = Table(
     "projects",
     metadata,

@@ -32,8 +32,9 @@ def login(body: Login, ws: WS, request: Request, response: Response) -> dict[str
 
 
 @router.post("/logout", status_code=204)
-def logout(response: Response) -> None:
-    end_session(response)
+def logout(ws: WS, request: Request, response: Response) -> None:
+    """End the session on the server too: its cookie is worthless afterwards."""
+    end_session(ws, request, response)
 
 
 @router.get("/me")
