@@ -19,7 +19,7 @@ from annotary.core.models import (
 from annotary.core.regions import Region, Span
 from annotary.errors import InvalidInput, NotFound, PermissionDenied, StaleVersion
 from annotary.services.audit import record
-from annotary.services.items import _can_see_item, item_row
+from annotary.services.items import can_see_item, item_row
 from annotary.services.projects import load_project
 from annotary.services.users import now, require_role
 from annotary.services.workspace import Workspace
@@ -249,7 +249,7 @@ def create_annotation(
         raise InvalidInput("a new annotation is a draft or submitted", field="state")
     with ws.db.write() as conn:
         item = item_row(conn, item_id)
-        _can_see_item(conn, actor, item)
+        can_see_item(conn, actor, item)
         project = load_project(conn, item["project_id"])
         check_regions(project, item, parsed)
         if origin != "human":
@@ -392,7 +392,7 @@ def _visible_to_annotator(
         return True
     project = load_project(conn, row["project_id"])
     if row["origin"] == "model":
-        _can_see_item(conn, actor, item_row(conn, row["item_id"]))
+        can_see_item(conn, actor, item_row(conn, row["item_id"]))
         return True
     return project.settings.show_others_annotations
 
@@ -492,7 +492,7 @@ def list_annotations(
 ) -> list[Annotation]:
     with ws.db.read() as conn:
         item = item_row(conn, item_id)
-        _can_see_item(conn, actor, item)
+        can_see_item(conn, actor, item)
         role = require_role(conn, actor, item["project_id"], Role.annotator)
         rows = (
             conn.execute(

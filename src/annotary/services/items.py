@@ -175,7 +175,7 @@ def existing_hashes(
     return found
 
 
-def _can_see_item(conn: Connection, actor: User | None, item: RowMapping) -> None:
+def can_see_item(conn: Connection, actor: User | None, item: RowMapping) -> None:
     role = require_role(conn, actor, item["project_id"], Role.annotator)
     if role != Role.annotator or actor is None:
         return
@@ -203,7 +203,7 @@ def item_row(conn: Connection, item_id: int) -> RowMapping:
 def get_item(ws: Workspace, item_id: int, *, actor: User | None = None) -> Item:
     with ws.db.read() as conn:
         row = item_row(conn, item_id)
-        _can_see_item(conn, actor, row)
+        can_see_item(conn, actor, row)
         return to_item(row)
 
 
