@@ -43,6 +43,8 @@ class World:
     spare: int  # a user who is no member
     member: int  # the annotator's user id
     job: int  # a queued pre-label job of the project
+    snap: int  # a snapshot of the project (0 without the export formats)
+    snap2: int  # a second one, taken after the first
 
 
 def build_world(ws: Workspace, people: dict[str, User], acting: str) -> World:
@@ -75,6 +77,12 @@ def build_world(ws: Workspace, people: dict[str, User], acting: str) -> World:
         leased = held.id
     other = next(i for i in page if i not in (given.id, leased))
     job = prelabel.submit_prelabel(ws, pid, "rule-patterns.v1")
+    snap = snap2 = 0
+    if HAS_EXPORT:
+        from annotary.services import snapshots
+
+        snap = snapshots.create_snapshot(ws, pid)["id"]
+        snap2 = snapshots.create_snapshot(ws, pid)["id"]
     return World(
         pid=pid,
         given=given.id,
@@ -85,6 +93,8 @@ def build_world(ws: Workspace, people: dict[str, User], acting: str) -> World:
         spare=people["spare"].id,
         member=people["annotator"].id,
         job=job,
+        snap=snap,
+        snap2=snap2,
     )
 
 
@@ -106,6 +116,12 @@ MANAGERS = codes(200, 200, 200, 403, 403, 404, 401)
 REVIEWERS = codes(200, 200, 200, 200, 403, 404, 401)
 ING = 200 if HAS_INGEST else SKIP
 EXP = 200 if HAS_EXPORT else SKIP
+
+
+def exp(expected: dict[str, int]) -> dict[str, int]:
+    """``expected``, or SKIP in every cell when the export formats are missing."""
+    return expected if HAS_EXPORT else dict.fromkeys(expected, SKIP)
+
 
 # (method, path, json body, expected codes); paths use World's field names.
 MATRIX: list[tuple[str, str, Any, dict[str, int]]] = [
@@ -236,6 +252,27 @@ MATRIX: list[tuple[str, str, Any, dict[str, int]]] = [
         {"format": "jsonl"},
         codes(EXP, EXP, EXP, 403, 403, 404, 401),
     ),
+    ("GET", "/projects/{pid}/exports/formats", None, exp(MANAGERS)),
+    # Snapshots and splits (services/snapshots.py, services/splits.py).
+    (
+        "POST",
+        "/projects/{pid}/snapshots",
+        {"format": "jsonl"},
+        exp(codes(201, 201, 201, 403, 403, 404, 401)),
+    ),
+    ("GET", "/projects/{pid}/snapshots", None, REVIEWERS),
+    ("GET", "/snapshots/{snap}", None, exp(REVIEWERS)),
+    ("GET", "/snapshots/{snap}/manifest", None, exp(REVIEWERS)),
+    ("GET", "/snapshots/{snap}/diff/{snap2}", None, exp(REVIEWERS)),
+    ("GET", "/snapshots/{snap}/download", None, exp(REVIEWERS)),
+    (
+        "POST",
+        "/projects/{pid}/splits",
+        {"strategy": "stratified", "ratios": {"train": 1, "test": 1}, "seed": 3},
+        MANAGERS,
+    ),
+    ("GET", "/projects/{pid}/splits", None, REVIEWERS),
+    ("GET", "/projects/{pid}/leakage", None, REVIEWERS),
     ("POST", "/projects/{pid}/clean", {"checks": ["empty-text"]}, MANAGERS),
     ("GET", "/projects/{pid}/flags", None, MANAGERS),
     ("GET", "/projects/{pid}/flags/count?check=empty-text&threshold=0", None, MANAGERS),

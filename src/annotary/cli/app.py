@@ -475,6 +475,8 @@ def _print_split(r: dict[str, Any]) -> None:
     leaks = r["leakage"]
     total = len(leaks.get("exact", [])) + len(leaks.get("near", []))
     console.print(f"Duplicate groups that cross splits: {total}")
+    for warning in r.get("warnings", []):
+        console.print(f"[yellow]warning:[/] {warning}", highlight=False)
 
 
 # snapshots ---------------------------------------------------------------

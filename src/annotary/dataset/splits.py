@@ -43,6 +43,7 @@ def assign_splits(
     stratify: Literal["label"] | None = None,
     group_key: GroupKey | None = None,
     multi_label: bool = False,
+    warnings: list[str] | None = None,
 ) -> dict[int, str]:
     """Assign each item to a split.
 
@@ -55,6 +56,8 @@ def assign_splits(
         group_key: Item to a key, or a list of keys; items sharing any key stay
             in one split (``None`` means no group).
         multi_label: Stratify on every label of an item, not only its first.
+        warnings: When given, what the caller should tell the user (labels too
+            rare to stratify) is appended to it as well as logged.
 
     Returns:
         Item id to split name.
@@ -73,7 +76,7 @@ def assign_splits(
     rng.shuffle(units)
 
     names = list(shares)
-    forced = _too_rare(units, names, shares) if stratify == "label" else set()
+    forced = _too_rare(units, names, shares, warnings) if stratify == "label" else set()
     assignment: dict[int, str] = {}
     for index in sorted(forced):
         for item_id in units[index].items:
@@ -136,6 +139,11 @@ def _units(
     return [units[root] for root in sorted(units)]
 
 
+def labels_of(annotations: list[Annotation]) -> list[str]:
+    """Every label the regions of ``annotations`` name, first seen first."""
+    return _labels(annotations, multi_label=True)
+
+
 def _labels(annotations: list[Annotation], multi_label: bool) -> list[str]:
     found: list[str] = []
     for annotation in annotations:
@@ -146,19 +154,23 @@ def _labels(annotations: list[Annotation], multi_label: bool) -> list[str]:
 
 
 def _too_rare(
-    units: list[_Unit], names: list[str], shares: dict[str, float]
+    units: list[_Unit],
+    names: list[str],
+    shares: dict[str, float],
+    warnings: list[str] | None = None,
 ) -> set[int]:
     counts: Counter[str] = Counter()
     for unit in units:
         counts.update(set(unit.labels))
     rare = sorted(label for label, n in counts.items() if n < len(names))
     if rare:
-        logger.warning(
-            "labels with fewer examples than the %s splits go to %s: %s",
-            len(names),
-            names[0],
-            ", ".join(rare),
+        message = (
+            f"labels with fewer examples than the {len(names)} splits go to "
+            f"{names[0]}: " + ", ".join(f"{label} ({counts[label]})" for label in rare)
         )
+        logger.warning("%s", message)
+        if warnings is not None:
+            warnings.append(message)
     return {i for i, unit in enumerate(units) if set(unit.labels) & set(rare)}
 
 

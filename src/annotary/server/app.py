@@ -26,6 +26,7 @@ from annotary.server.routes import (
     projects,
     quality,
     queue,
+    snapshots,
     tokens,
     users,
 )
@@ -52,6 +53,7 @@ ROUTERS = (
     users,
     tokens,
     quality,
+    snapshots,
 )
 PLACEHOLDER = """<!doctype html><html lang=en><head><meta charset=utf-8>
 <title>Annotary</title></head><body style="font:16px system-ui;margin:3rem">

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import zipfile
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -149,16 +151,24 @@ def _summary(
         "created_at": manifest["created_at"],
         "guideline_version": manifest["guideline_version"],
         "counts": manifest["counts"],
+        "splits": _split_counts(manifest),
+        "files": len(manifest["files"]),
         "manifest_sha256": sha,
         "path": str(folder),
     }
+
+
+def _split_counts(manifest: dict[str, Any]) -> dict[str, int]:
+    """Items per split in the manifest; ``"none"`` for items with no split."""
+    counts = Counter(item["split"] or "none" for item in manifest["items"])
+    return dict(sorted(counts.items()))
 
 
 def list_snapshots(
     ws: Workspace, project_id: int, *, actor: User | None = None
 ) -> list[dict[str, Any]]:
     with ws.db.read() as conn:
-        require_role(conn, actor, project_id, Role.manager)
+        require_role(conn, actor, project_id, Role.reviewer)
         rows = (
             conn.execute(
                 select(t.snapshots)
@@ -176,9 +186,8 @@ def list_snapshots(
     ]
 
 
-def get_manifest(
-    ws: Workspace, snapshot_id: int, *, actor: User | None = None
-) -> dict[str, Any]:
+def _row(ws: Workspace, snapshot_id: int, actor: User | None) -> dict[str, Any]:
+    """The snapshot's row, if the actor may read it (reviewers and up)."""
     with ws.db.read() as conn:
         row = (
             conn.execute(select(t.snapshots).where(t.snapshots.c.id == snapshot_id))
@@ -187,8 +196,75 @@ def get_manifest(
         )
         if row is None:
             raise NotFound(f"no snapshot with id {snapshot_id}")
-        require_role(conn, actor, row["project_id"], Role.manager)
-    return dict(row["manifest"])
+        require_role(conn, actor, row["project_id"], Role.reviewer)
+    return dict(row)
+
+
+def get_snapshot(
+    ws: Workspace, snapshot_id: int, *, actor: User | None = None
+) -> dict[str, Any]:
+    """The snapshot's summary: counts, items per split, hashes."""
+    row = _row(ws, snapshot_id, actor)
+    return _summary(
+        row["id"],
+        row["name"],
+        row["manifest"],
+        row["manifest_sha256"],
+        Path(row["path"]),
+    )
+
+
+def get_manifest(
+    ws: Workspace, snapshot_id: int, *, actor: User | None = None
+) -> dict[str, Any]:
+    return dict(_row(ws, snapshot_id, actor)["manifest"])
+
+
+def write_archive(
+    ws: Workspace, snapshot_id: int, dest: Path, *, actor: User | None = None
+) -> Path:
+    """Zip the frozen files and the manifest into ``dest`` (a folder).
+
+    Every file is checked against the sha256 the manifest holds as it is
+    written, and the manifest against the hash stored in the database; a
+    snapshot whose files changed or went missing is a Conflict, never a
+    quietly different download.
+    """
+    row = _row(ws, snapshot_id, actor)
+    folder = Path(row["path"])
+    manifest = row["manifest"]
+    expected = {**manifest["files"], MANIFEST: row["manifest_sha256"]}
+    project = manifest["project"]["name"]
+    stem = "".join(c if c.isalnum() or c in "-_." else "-" for c in project)
+    archive = Path(dest) / f"{stem.strip('-') or 'project'}-{row['name']}.zip"
+    missing = sorted(rel for rel in expected if not (folder / rel).is_file())
+    if missing:
+        raise Conflict(
+            f"snapshot {row['name']!r} is missing {len(missing)} of its files "
+            f"under {folder}",
+            missing=missing[:20],
+        )
+    changed: list[str] = []
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        for rel in sorted(expected):
+            digest = hashlib.sha256()
+            with (
+                (folder / rel).open("rb") as source,
+                zf.open(rel, "w", force_zip64=True) as sink,
+            ):
+                for chunk in iter(lambda: source.read(1 << 20), b""):
+                    digest.update(chunk)
+                    sink.write(chunk)
+            if digest.hexdigest() != expected[rel]:
+                changed.append(rel)
+    if changed:
+        archive.unlink()
+        raise Conflict(
+            f"snapshot {row['name']!r}: {len(changed)} file(s) changed on disk "
+            "since it was made",
+            changed=changed[:20],
+        )
+    return archive
 
 
 def resolve_snapshot(ws: Workspace, ref: str | int) -> int:
@@ -215,11 +291,25 @@ def resolve_snapshot(ws: Workspace, ref: str | int) -> int:
 def diff_snapshots(
     ws: Workspace, old_id: int, new_id: int, *, actor: User | None = None
 ) -> dict[str, Any]:
-    """What changed between two snapshots: items, annotations, splits, files."""
+    """What changed between two snapshots: items, annotations, splits, files.
+
+    ``items_changed``: in both, but content or exclusion differs;
+    ``annotations_added/removed/edited``: annotation ids new, gone, or at
+    another version; ``annotations_changed``: per item, the (id, version)
+    lists before and after.
+    """
     old = get_manifest(ws, old_id, actor=actor)
     new = get_manifest(ws, new_id, actor=actor)
     before = {i["id"]: i for i in old["items"]}
     after = {i["id"]: i for i in new["items"]}
+    changed_items = [
+        item_id
+        for item_id in sorted(before.keys() & after.keys())
+        if (before[item_id]["content_hash"], before[item_id]["excluded"])
+        != (after[item_id]["content_hash"], after[item_id]["excluded"])
+    ]
+    old_versions = {a: v for i in old["items"] for a, v in i["annotations"]}
+    new_versions = {a: v for i in new["items"] for a, v in i["annotations"]}
     changed_annotations = [
         {
             "item": item_id,
@@ -248,6 +338,14 @@ def diff_snapshots(
         "new": {"id": new_id, "name": new["snapshot"]},
         "items_added": sorted(after.keys() - before.keys()),
         "items_removed": sorted(before.keys() - after.keys()),
+        "items_changed": changed_items,
+        "annotations_added": sorted(new_versions.keys() - old_versions.keys()),
+        "annotations_removed": sorted(old_versions.keys() - new_versions.keys()),
+        "annotations_edited": sorted(
+            a
+            for a in old_versions.keys() & new_versions.keys()
+            if old_versions[a] != new_versions[a]
+        ),
         "annotations_changed": changed_annotations,
         "split_changed": moved,
         "guideline_version": [old["guideline_version"], new["guideline_version"]],

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections import Counter
 from collections.abc import Hashable
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, bindparam, func, select, update
 
 from annotary.core.models import Item, Role, User
 from annotary.errors import InvalidInput
@@ -19,6 +20,8 @@ from annotary.services.workspace import Workspace
 from annotary.storage import tables as t
 
 log = logging.getLogger("annotary.dataset")
+SPLIT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,19}")
+STRATEGIES = ("random", "stratified")
 
 
 def duplicate_clusters(conn: Connection, project_id: int) -> dict[int, Hashable]:
@@ -31,6 +34,22 @@ def duplicate_clusters(conn: Connection, project_id: int) -> dict[int, Hashable]
     return {item_id: f"{check}:{cluster}" for item_id, check, cluster in rows}
 
 
+def _check_ratios(ratios: dict[str, float] | None) -> None:
+    for name, share in (ratios or {}).items():
+        if not SPLIT_NAME.fullmatch(name):
+            raise InvalidInput(
+                f"split name {name!r} must be 1 to 20 letters, digits, '-' or '_', "
+                "starting with a letter or digit",
+                field="ratios",
+            )
+        if not isinstance(share, int | float) or share != share or share < 0:
+            raise InvalidInput(
+                f"the share of split {name!r} must be a number of at least 0, "
+                f"not {share!r}",
+                field="ratios",
+            )
+
+
 def split_project(
     ws: Workspace,
     project_id: int,
@@ -40,16 +59,30 @@ def split_project(
     stratify: bool = False,
     group_by: str | None = None,
     by_clusters: bool = True,
+    preview: bool = False,
     actor: User | None = None,
 ) -> dict[str, Any]:
     """Assign every item a split and store it; no group crosses two splits.
 
     ``group_by`` names a metadata key (source video, patient, session) whose
     items stay together; with ``by_clusters`` the duplicate clusters found by
-    cleaning stay together too.
-    """
-    from annotary.dataset.splits import assign_splits, leakage_report
+    cleaning stay together too. With ``preview`` nothing is stored: the result
+    says what the split would be.
 
+    Returns ``counts`` (items per split), ``by_label`` (split -> label ->
+    items), ``warnings`` (labels too rare to stratify), ``leakage`` (exact and
+    near duplicates that would still cross splits), ``stored`` and the
+    parameters used.
+    """
+    from annotary.dataset.splits import (
+        DEFAULT_RATIOS,
+        assign_splits,
+        labels_of,
+        leakage_report,
+    )
+
+    _check_ratios(ratios)
+    group_by = (group_by or "").strip() or None
     with ws.db.read() as conn:
         require_role(conn, actor, project_id, Role.manager)
         project = load_project(conn, project_id)
@@ -68,6 +101,7 @@ def split_project(
             keys.append(("cluster", clusters[item.id]))
         return keys
 
+    warnings: list[str] = []
     assignment = assign_splits(
         records,
         ratios=ratios,
@@ -75,40 +109,84 @@ def split_project(
         stratify="label" if stratify else None,
         group_key=group_key,
         multi_label=project.label_schema.multi_label,
+        warnings=warnings,
     )
-    with ws.db.write() as conn:
-        if assignment:
-            conn.execute(
-                update(t.items)
-                .where(t.items.c.id == bindparam("item"))
-                .values(split=bindparam("name")),
-                [{"item": item, "name": name} for item, name in assignment.items()],
+    names = [name for name, share in (ratios or DEFAULT_RATIOS).items() if share > 0]
+    counts = {name: 0 for name in names} | dict(Counter(assignment.values()))
+    by_label: dict[str, dict[str, int]] = {name: {} for name in counts}
+    for item, anns in records:
+        into = by_label[assignment[item.id]]
+        for label in labels_of(anns):
+            into[label] = into.get(label, 0) + 1
+    params = {
+        "ratios": dict(ratios or DEFAULT_RATIOS),
+        "seed": seed,
+        "stratify": stratify,
+        "group_by": group_by,
+        "by_clusters": by_clusters,
+    }
+    if not preview:
+        with ws.db.write() as conn:
+            if assignment:
+                conn.execute(
+                    update(t.items)
+                    .where(t.items.c.id == bindparam("item"))
+                    .values(split=bindparam("name")),
+                    [{"item": i, "name": name} for i, name in assignment.items()],
+                )
+            record(
+                conn,
+                "items.split",
+                project_id=project_id,
+                user=actor,
+                data={"counts": counts, **params},
             )
-        counts = dict(Counter(assignment.values()))
-        record(
-            conn,
-            "items.split",
-            project_id=project_id,
-            user=actor,
-            data={
-                "counts": counts,
-                "seed": seed,
-                "stratify": stratify,
-                "group_by": group_by,
-            },
-        )
     leaks = leakage_report([item for item, _ in records], assignment, clusters)
-    return {"counts": counts, "leakage": leaks.model_dump(mode="json")}
+    return {
+        "counts": counts,
+        "by_label": by_label,
+        "warnings": warnings,
+        "leakage": leaks.model_dump(mode="json"),
+        "stored": not preview,
+        "params": params,
+    }
+
+
+def split_summary(
+    ws: Workspace, project_id: int, *, actor: User | None = None
+) -> dict[str, Any]:
+    """Items per split as stored now (``null`` for none), excluded ones apart."""
+    with ws.db.read() as conn:
+        require_role(conn, actor, project_id, Role.reviewer)
+        rows = conn.execute(
+            select(t.items.c.split, t.items.c.excluded, func.count())
+            .where(t.items.c.project_id == project_id)
+            .group_by(t.items.c.split, t.items.c.excluded)
+        ).all()
+    counts: dict[str, int] = {}
+    unassigned = excluded = 0
+    for split, is_excluded, n in rows:
+        if is_excluded:
+            excluded += n
+        elif split is None:
+            unassigned += n
+        else:
+            counts[split] = counts.get(split, 0) + n
+    return {
+        "counts": dict(sorted(counts.items())),
+        "unassigned": unassigned,
+        "excluded": excluded,
+    }
 
 
 def leakage(
     ws: Workspace, project_id: int, *, actor: User | None = None
 ) -> dict[str, Any]:
-    """Exact and near duplicates that sit in different splits now."""
+    """Exact and near duplicates that sit in different splits now (reviewers)."""
     from annotary.dataset.splits import leakage_report
 
     with ws.db.read() as conn:
-        require_role(conn, actor, project_id, Role.manager)
+        require_role(conn, actor, project_id, Role.reviewer)
         clusters = duplicate_clusters(conn, project_id)
     items = [item for item, _ in iter_records(ws, project_id, which="final")]
     return leakage_report(items, None, clusters).model_dump(mode="json")

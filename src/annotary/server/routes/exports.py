@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 import shutil
@@ -20,6 +21,8 @@ from annotary.server.auth import WS, Actor
 from annotary.services import exports, overview
 
 router = APIRouter(prefix="/projects/{pid}/exports", tags=["exports"])
+REPORT_HEADER = "X-Annotary-Export-Report"
+HEADER_WARNINGS = 20
 
 
 class ExportRequest(BaseModel):
@@ -29,13 +32,32 @@ class ExportRequest(BaseModel):
     options: dict[str, Any] = Field(default_factory=dict)
 
 
+@router.get("/formats")
+def export_formats(pid: int, ws: WS, actor: Actor) -> list[dict[str, Any]]:
+    """The registered formats that can hold this project's data (managers)."""
+    overview.check_role(ws, pid, Role.manager, actor=actor)
+    kind = overview.project_summary(ws, pid, actor=actor)["kind"]
+    found = []
+    for name in plugins.formats.names():
+        fmt = plugins.formats.get(name)
+        dumper = getattr(fmt, "dumper", fmt)
+        if kind in fmt.kinds and dumper is not None:
+            doc = (dumper.__doc__ or "").strip().splitlines()
+            found.append({"name": name, "description": doc[0] if doc else ""})
+    return found
+
+
 @router.post(
     "",
     response_class=FileResponse,
     responses={200: {"content": {"application/octet-stream": {}}}},
 )
 def export(pid: int, body: ExportRequest, ws: WS, actor: Actor) -> FileResponse:
-    """Write the export and send it: the file itself, or a zip of a folder."""
+    """Write the export and send it: the file itself, or a zip of a folder.
+
+    The format's report (items, annotations, what it left out, warnings)
+    comes along as JSON in the ``X-Annotary-Export-Report`` header.
+    """
     overview.check_role(ws, pid, Role.manager, actor=actor)
     project = overview.project_summary(ws, pid, actor=actor)
     try:
@@ -45,7 +67,9 @@ def export(pid: int, body: ExportRequest, ws: WS, actor: Actor) -> FileResponse:
     folder = ws.tmp_dir / f"export-{secrets.token_hex(8)}"
     try:
         out = folder / "out"
-        exports.export_project(ws, pid, name, out, actor=actor, options=body.options)
+        report = exports.export_project(
+            ws, pid, name, out, actor=actor, options=body.options
+        )
         path, filename = _deliverable(folder, out, f"{_slug(project['name'])}-{name}")
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
@@ -54,8 +78,19 @@ def export(pid: int, body: ExportRequest, ws: WS, actor: Actor) -> FileResponse:
         path,
         filename=filename,
         media_type="application/zip" if filename.endswith(".zip") else None,
+        headers={REPORT_HEADER: _report_header(report)},
         background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True),
     )
+
+
+def _report_header(report: Any) -> str:
+    """The report as one line of ASCII JSON, warnings cut to the first few."""
+    data = report.model_dump(mode="json")
+    data.pop("files", None)
+    warnings = data.get("warnings", [])
+    data["warnings_total"] = len(warnings)
+    data["warnings"] = [w[:300] for w in warnings[:HEADER_WARNINGS]]
+    return json.dumps(data, ensure_ascii=True, separators=(",", ":"))
 
 
 def _slug(name: str) -> str:
