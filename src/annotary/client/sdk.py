@@ -7,6 +7,7 @@ annotation in ``details["current"]``).
 
 from __future__ import annotations
 
+import json
 import mimetypes
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
@@ -99,6 +100,9 @@ class Client:
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         headers = {"Authorization": f"Token {token}"} if token else {}
+        #: The report of the latest :meth:`export` (items, annotations, what the
+        #: format left out, warnings), or None.
+        self.last_export_report: dict[str, Any] | None = None
         self._http = httpx.Client(
             base_url=url.rstrip("/") + API,
             headers=headers,
@@ -400,21 +404,115 @@ class Client:
     ) -> Path:
         """Export the project and write the file (a zip for folder formats) to ``out``.
 
-        ``out`` may be a folder; the server's file name is used inside it.
+        ``out`` may be a folder; the server's file name is used inside it. The
+        format's report is kept in :attr:`last_export_report`.
         """
         body = {"format": format, "options": options or {}}
+        return self._download("POST", f"/projects/{project_id}/exports", out, json=body)
+
+    def export_formats(self, project_id: int) -> list[dict[str, str]]:
+        """The formats that can hold this project's data: name and description."""
+        found: list[dict[str, str]] = self._json(
+            "GET", f"/projects/{project_id}/exports/formats"
+        )
+        return found
+
+    def _download(self, method: str, path: str, out: str | Path, **kwargs: Any) -> Path:
+        """Stream a file answer to ``out`` (a folder takes the server's name)."""
         target = Path(out)
-        path = f"/projects/{project_id}/exports"
-        with self._http.stream("POST", path, json=body) as response:
+        with self._http.stream(method, path, **kwargs) as response:
             if not response.is_success:
                 response.read()
                 raise_for_error(response)
+            report = response.headers.get("x-annotary-export-report")
+            self.last_export_report = json.loads(report) if report else None
             if target.is_dir():
                 target = target / _filename(response)
             with target.open("wb") as sink:
                 for chunk in response.iter_bytes():
                     sink.write(chunk)
         return target
+
+    # Splits and snapshots ----------------------------------------------------
+
+    def split(
+        self,
+        project_id: int,
+        *,
+        ratios: dict[str, float] | None = None,
+        seed: int = 0,
+        stratify: bool = False,
+        group_by: str | None = None,
+        by_clusters: bool = True,
+        preview: bool = False,
+    ) -> dict[str, Any]:
+        """Split the items (managers): counts, by_label, warnings and leakage.
+
+        With ``preview`` nothing is stored.
+        """
+        body = {
+            "strategy": "stratified" if stratify else "random",
+            "ratios": ratios,
+            "seed": seed,
+            "group_by": group_by,
+            "by_clusters": by_clusters,
+            "preview": preview,
+        }
+        result: dict[str, Any] = self._json(
+            "POST", f"/projects/{project_id}/splits", json=body
+        )
+        return result
+
+    def splits(self, project_id: int) -> dict[str, Any]:
+        """Items per split as stored now, with unassigned and excluded counts."""
+        result: dict[str, Any] = self._json("GET", f"/projects/{project_id}/splits")
+        return result
+
+    def leakage(self, project_id: int) -> dict[str, Any]:
+        """Exact and near duplicates that sit in different splits now."""
+        result: dict[str, Any] = self._json("GET", f"/projects/{project_id}/leakage")
+        return result
+
+    def create_snapshot(
+        self,
+        project_id: int,
+        *,
+        name: str | None = None,
+        format: str = "jsonl",
+        options: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Freeze an export with a manifest (managers); the snapshot's summary."""
+        body = {"name": name, "format": format, "options": options or {}}
+        result: dict[str, Any] = self._json(
+            "POST", f"/projects/{project_id}/snapshots", json=body
+        )
+        return result
+
+    def snapshots(self, project_id: int) -> list[dict[str, Any]]:
+        """The project's snapshots, oldest first."""
+        result: list[dict[str, Any]] = self._json(
+            "GET", f"/projects/{project_id}/snapshots"
+        )
+        return result
+
+    def snapshot(self, snapshot_id: int) -> dict[str, Any]:
+        """One snapshot's summary."""
+        result: dict[str, Any] = self._json("GET", f"/snapshots/{snapshot_id}")
+        return result
+
+    def snapshot_manifest(self, snapshot_id: int) -> dict[str, Any]:
+        """The manifest a training run cites: ids, versions, splits, sha256."""
+        result: dict[str, Any] = self._json("GET", f"/snapshots/{snapshot_id}/manifest")
+        return result
+
+    def snapshot_diff(self, old_id: int, new_id: int) -> dict[str, Any]:
+        """What changed from one snapshot to another."""
+        result: dict[str, Any] = self._json("GET", f"/snapshots/{old_id}/diff/{new_id}")
+        return result
+
+    def download_snapshot(self, snapshot_id: int, out: str | Path) -> Path:
+        """The frozen files and manifest.json as a zip, written to ``out``."""
+        return self._download("GET", f"/snapshots/{snapshot_id}/download", out)
 
     # Cleaning ----------------------------------------------------------------
 
