@@ -16,11 +16,8 @@ from starlette.background import BackgroundTask
 
 from annotary import plugins
 from annotary.errors import InvalidInput, NotFound
-from annotary.lazy import LazyModule
 from annotary.server.auth import WS, Actor
-
-snapshots = LazyModule("annotary.services.snapshots")
-splits = LazyModule("annotary.services.splits")
+from annotary.services import snapshots, splits
 
 router = APIRouter(tags=["datasets"])
 
