@@ -9,13 +9,22 @@ import type {
   CleanFlag,
   CleanReport,
   DecisionCounts,
+  ExportFormat,
+  ExportReport,
   Guideline,
   Item,
   ItemPage,
   LabelSchema,
+  LeakageReport,
+  Manifest,
   Member,
   Project,
   Region,
+  Snapshot,
+  SnapshotDiff,
+  SplitRequest,
+  SplitResult,
+  SplitSummary,
   User,
 } from "./types";
 
@@ -256,6 +265,82 @@ export class Client {
   applySuggestions(pid: number): Promise<DecisionCounts> {
     return this.request("POST", `/projects/${pid}/clean/apply-suggestions`);
   }
+
+  split(pid: number, body: SplitRequest): Promise<SplitResult> {
+    return this.request("POST", `/projects/${pid}/splits`, body);
+  }
+
+  splits(pid: number): Promise<SplitSummary> {
+    return this.request("GET", `/projects/${pid}/splits`);
+  }
+
+  leakage(pid: number): Promise<LeakageReport> {
+    return this.request("GET", `/projects/${pid}/leakage`);
+  }
+
+  snapshots(pid: number): Promise<Snapshot[]> {
+    return this.request("GET", `/projects/${pid}/snapshots`);
+  }
+
+  createSnapshot(pid: number, body: { name: string | null; format: string }): Promise<Snapshot> {
+    return this.request("POST", `/projects/${pid}/snapshots`, body);
+  }
+
+  manifest(sid: number): Promise<Manifest> {
+    return this.request("GET", `/snapshots/${sid}/manifest`);
+  }
+
+  snapshotDiff(old: number, next: number): Promise<SnapshotDiff> {
+    return this.request("GET", `/snapshots/${old}/diff/${next}`);
+  }
+
+  exportFormats(pid: number): Promise<ExportFormat[]> {
+    return this.request("GET", `/projects/${pid}/exports/formats`);
+  }
+
+  /** Run an export; the file as a blob, the server's file name and the format's report. */
+  async exportProject(
+    pid: number,
+    format: string,
+  ): Promise<{ blob: Blob; filename: string; report: ExportReport | null }> {
+    const headers: Record<string, string> = { "Content-Type": "application/json" };
+    if (this.csrf) headers["X-CSRF-Token"] = this.csrf;
+    let response: Response;
+    try {
+      response = await this.fetcher(`${API}/projects/${pid}/exports`, {
+        method: "POST",
+        headers,
+        credentials: "same-origin",
+        body: JSON.stringify({ format, options: {} }),
+      });
+    } catch {
+      throw new ApiError(0, "network", fallbackMessage(0));
+    }
+    if (!response.ok) {
+      const error = await toApiError(response);
+      if (response.status === 401) this.onUnauthenticated?.(error);
+      throw error;
+    }
+    const header = response.headers.get("X-Annotary-Export-Report");
+    return {
+      blob: await response.blob(),
+      filename: filenameOf(response.headers.get("Content-Disposition")) ?? `export-${format}`,
+      report: header ? (JSON.parse(header) as ExportReport) : null,
+    };
+  }
+}
+
+/** The file name a Content-Disposition header gives, or null. */
+export function filenameOf(disposition: string | null): string | null {
+  if (!disposition) return null;
+  const star = /filename\*=(?:UTF-8'')?([^;]+)/i.exec(disposition);
+  if (star) return decodeURIComponent(star[1].trim().replace(/^"|"$/g, ""));
+  const plain = /filename="?([^";]+)"?/i.exec(disposition);
+  return plain ? plain[1].trim() : null;
+}
+
+export function snapshotDownloadUrl(sid: number): string {
+  return `${API}/snapshots/${sid}/download`;
 }
 
 export function mediaUrl(iid: number): string {

@@ -202,3 +202,90 @@ export interface DecisionCounts {
   exclude: number;
   restore: number;
 }
+
+/** Items that are the same (or near) yet sit in different splits: item id -> split. */
+export interface LeakGroup {
+  key: string;
+  items: Record<string, string>;
+}
+
+export interface LeakageReport {
+  exact: LeakGroup[];
+  near: LeakGroup[];
+}
+
+export interface SplitRequest {
+  strategy: "random" | "stratified";
+  ratios: Record<string, number>;
+  seed: number;
+  group_by: string | null;
+  by_clusters: boolean;
+  preview: boolean;
+}
+
+export interface SplitResult {
+  counts: Record<string, number>;
+  by_label: Record<string, Record<string, number>>;
+  warnings: string[];
+  leakage: LeakageReport;
+  stored: boolean;
+}
+
+export interface SplitSummary {
+  counts: Record<string, number>;
+  unassigned: number;
+  excluded: number;
+}
+
+export interface Snapshot {
+  id: number;
+  name: string;
+  project_id: number;
+  format: string;
+  created_at: string;
+  guideline_version: number;
+  counts: { items: number; annotations: number };
+  splits: Record<string, number>;
+  files: number;
+  manifest_sha256: string;
+}
+
+export interface Manifest {
+  snapshot: string;
+  format: string;
+  created_at: string;
+  created_by: string | null;
+  guideline_version: number;
+  counts: { items: number; annotations: number };
+  items: { id: number; split: string | null; annotations: [number, number][] }[];
+  files: Record<string, string>;
+}
+
+export interface SnapshotDiff {
+  old: { id: number; name: string };
+  new: { id: number; name: string };
+  items_added: number[];
+  items_removed: number[];
+  items_changed: number[];
+  annotations_added: number[];
+  annotations_removed: number[];
+  annotations_edited: number[];
+  split_changed: { item: number; before: string | null; after: string | null }[];
+  guideline_version: [number, number];
+  files_changed: string[];
+}
+
+export interface ExportFormat {
+  name: string;
+  description: string;
+}
+
+export interface ExportReport {
+  format: string;
+  items: number;
+  annotations: number;
+  regions: number;
+  left_out: Record<string, number>;
+  warnings: string[];
+  warnings_total: number;
+}
