@@ -231,6 +231,7 @@ def test_snapshot_create_list_download_diff(setup: Setup) -> None:
     setup.manager.patch(f"{API}/items/{moved}", json={"split": after})
     v2 = setup.manager.post(base, json={"format": "jsonl", "name": "after-fix"}).json()
     assert v2["counts"] == {"items": 13, "annotations": 11}
+    assert (v1["excluded"], v2["excluded"]) == (0, 0)
 
     diff = setup.reviewer.get(f"{API}/snapshots/{v1['id']}/diff/{v2['id']}").json()
     new_id = max(_stored_splits(setup.manager, setup.pid))

@@ -246,6 +246,7 @@ export interface Snapshot {
   guideline_version: number;
   counts: { items: number; annotations: number };
   splits: Record<string, number>;
+  excluded: number;
   files: number;
   manifest_sha256: string;
 }

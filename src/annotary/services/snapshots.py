@@ -152,6 +152,7 @@ def _summary(
         "guideline_version": manifest["guideline_version"],
         "counts": manifest["counts"],
         "splits": _split_counts(manifest),
+        "excluded": sum(1 for item in manifest["items"] if item["excluded"]),
         "files": len(manifest["files"]),
         "manifest_sha256": sha,
         "path": str(folder),
