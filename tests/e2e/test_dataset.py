@@ -57,7 +57,9 @@ def test_split_and_snapshot_in_the_browser(page: Any, shots: Shots) -> None:
     pid, ids, headers = _setup(page)
     page.goto("/#/projects")
     page.reload()  # the list was loaded before the project was made
-    page.get_by_test_id(f"project-{pid}").get_by_role("link", name="Dataset").click()
+    page.get_by_test_id(f"project-{pid}").get_by_role(
+        "link", name="Splits and snapshots"
+    ).click()
     page.get_by_role("heading", name="Dataset · E2E dataset").wait_for()
     expect(page.get_by_test_id("split-unassigned")).to_have_text(str(len(ids)))
 
