@@ -475,4 +475,6 @@ def test_the_model_list_names_kinds_and_trainable_models() -> None:
     assert text["sklearn-text.v1"]["trains"] is True
     assert text["rule-patterns.v1"]["trains"] is False
     assert text["test-keyword.v1"]["kinds"] == ["text"]
-    assert image["opencv-faces.v1"]["summary"]
+    assert text["sklearn-text.v1"]["summary"] == (
+        "text classes from TF-IDF and logistic regression."
+    )

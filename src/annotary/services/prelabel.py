@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -105,6 +106,9 @@ class _JobWorkspace:
     media_root: Path
 
 
+_SUMMARY_NAME = re.compile(r"^``[^`]+``:\s*")
+
+
 def list_models(kind: str | None = None) -> list[dict[str, Any]]:
     """The registered pre-labelers, optionally those that read ``kind`` items.
 
@@ -129,7 +133,7 @@ def list_models(kind: str | None = None) -> list[dict[str, Any]]:
             {
                 "name": name,
                 "kinds": kinds,
-                "summary": doc.splitlines()[0] if doc else "",
+                "summary": _SUMMARY_NAME.sub("", doc.splitlines()[0]) if doc else "",
                 "trains": trains,
             }
         )
