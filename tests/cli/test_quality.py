@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 
 from annotary.cli import app
 from annotary.cli.common import state
-from annotary.services import projects
-from annotary.services.workspace import init_workspace
+from annotary.services import annotations, prelabel, projects
+from annotary.services.workspace import init_workspace, open_workspace
 from tests.services.helpers import add_texts, member
 from tests.services.test_quality import SCHEMA, cls, label_in_order
 
@@ -51,6 +51,11 @@ def test_quality_json_has_the_report(ws_dir: str) -> None:
     assert overall["percent_agreement"]["value"] == 0.75
     assert overall["cohen_kappa"]["value"] == pytest.approx(0.5)
     assert [c["annotator"] for c in out["annotators"]] == ["ann", "bob"]
+    assert out["assistance"] == {
+        "models": [],
+        "unassisted_items": 8,
+        "unassisted_median_seconds": 30.0,  # label_in_order: 30 s each
+    }
 
 
 def test_quality_prints_readable_tables(ws_dir: str) -> None:
@@ -61,6 +66,7 @@ def test_quality_prints_readable_tables(ws_dir: str) -> None:
     assert "cohen_kappa" in out and "0.500" in out
     assert "rejection rate: n/a (no annotation has been reviewed)" in out
     assert "Annotators" in out
+    assert "Assistance" in out and "Without suggestions: 8 items, median 30.0s" in out
 
 
 def test_quality_for_a_guideline_version_without_work(ws_dir: str) -> None:
@@ -96,3 +102,42 @@ def test_label_errors_say_which_label_is_too_rare(ws_dir: str) -> None:
     # Final labels: pos (1 item), tie (left out), neg, neg.
     out = run("-w", ws_dir, "label-errors", "P", ok=False)
     assert "label(s) pos have fewer than 2 items" in out
+
+
+def test_quality_has_the_assistance_of_each_model_version(ws_dir: str) -> None:
+    ws = open_workspace(Path(ws_dir))
+    try:
+        pid = projects.resolve_project(ws, "P")
+        carl = member(ws, pid, "carl", "manager")
+        more = add_texts(ws, pid, ["great", "dreadful"])
+        prelabel.run_prelabel(ws, pid, "sklearn-text.v1", item_ids=more)
+        kept = 0
+        for item_id, label, seconds in zip(
+            more, ["pos", "pos"], [3.0, 5.0], strict=True
+        ):
+            (suggestion,) = [
+                a
+                for a in annotations.list_annotations(ws, item_id)
+                if a.origin == "model"
+            ]
+            annotations.create_annotation(
+                ws,
+                item_id,
+                [{"type": "class", "label": label}],
+                actor=carl,
+                parent_id=suggestion.id,
+                lead_time=seconds,
+            )
+            kept += suggestion.regions[0].label == label
+    finally:
+        ws.close()
+
+    out = json.loads(run("-w", ws_dir, "quality", "P", "--json"))
+    (model,) = out["assistance"]["models"]
+    counts = model["counts"]
+    assert model["model_name"] == "sklearn-text.v1" and model["items"] == 2
+    assert (counts["classes_kept"], counts["classes_changed"]) == (kept, 2 - kept)
+    assert model["median_seconds"] == 4.0
+    assert out["assistance"]["unassisted_items"] == 8
+    text = run("-w", ws_dir, "quality", "P")
+    assert "Assistance" in text and "sklearn" in text

@@ -171,7 +171,8 @@ def test_model_prelabels_are_dashed_editable_and_linked(
     regions = page.get_by_test_id("regions").locator("li")
     regions.first.wait_for()
     assert regions.first.inner_text().startswith("model · person: x 8, y 6, 20×30")
-    assert "1 model suggestion (dashed" in page.get_by_test_id("message").inner_text()
+    assert page.get_by_test_id("suggestion-count").inner_text() == "1 to review"
+    assert regions.first.get_by_test_id("score").inner_text() == "0.87"
     shots(page, "prelabel")
 
     # Editing the suggestion makes it the person's own; it is saved with its parent.

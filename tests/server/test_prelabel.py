@@ -10,7 +10,7 @@ import pytest
 
 from annotary.client.sdk import Client
 from annotary.errors import InvalidInput, NotFound, PermissionDenied
-from annotary.jobs import run_next
+from annotary.jobs import list_jobs, run_next
 from annotary.services import annotations, projects, users
 from tests.services.helpers import add_texts
 
@@ -129,3 +129,30 @@ def test_retrain_job_feeds_the_learning_curve_and_assistance(setup: Setup) -> No
     assert curve[0]["labelled"] == 4
     report = setup.manager.assistance(setup.pid)
     assert report["models"] == [] and report["unassisted_items"] == 4
+
+
+def test_the_model_list_filters_by_kind(setup: Setup) -> None:
+    image = [m["name"] for m in setup.annotator.prelabelers("image")]
+    every = [m["name"] for m in setup.manager.prelabelers()]
+
+    assert "opencv-faces.v1" in image and "sklearn-text.v1" not in image
+    assert set(image) < set(every) and "sklearn-text.v1" in every
+    assert every == sorted(every)
+
+
+def test_submits_over_http_queue_a_retrain_every_n(setup: Setup) -> None:
+    ws = setup.live.workspace
+    updated = setup.manager.update_project(setup.pid, settings={"retrain_every": 2})
+    assert updated.settings.retrain_every == 2
+
+    def retrains() -> list[dict[str, Any]]:
+        return [j for j in list_jobs(ws.db, setup.pid) if j["kind"] == "retrain"]
+
+    setup.manager.submit(setup.ids[0], [{"type": "class", "label": "city"}])
+    assert retrains() == []
+    setup.manager.submit(setup.ids[1], [{"type": "class", "label": "name"}])
+    (job,) = retrains()
+    assert (job["state"], job["params"]["labelled_at"]) == ("queued", 2)
+    setup.manager.submit(setup.ids[2], [{"type": "class", "label": "city"}])
+    setup.manager.submit(setup.ids[3], [{"type": "class", "label": "name"}])
+    assert len(retrains()) == 1

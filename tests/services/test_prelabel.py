@@ -388,3 +388,93 @@ def test_switching_to_uncertainty_keeps_the_current_order(
 
     assert ranks() == shuffled
     assert [r for _, r in shuffled] != sorted(r for _, r in shuffled)
+
+
+def _retrain_jobs(ws: Workspace, project_id: int) -> list[tuple[int, str, Any]]:
+    with ws.db.read() as conn:
+        rows = conn.execute(
+            select(t.jobs.c.id, t.jobs.c.state, t.jobs.c.params)
+            .where((t.jobs.c.project_id == project_id) & (t.jobs.c.kind == "retrain"))
+            .order_by(t.jobs.c.id)
+        ).all()
+    return [(r.id, r.state, r.params["labelled_at"]) for r in rows]
+
+
+def test_submits_queue_one_retrain_every_n_labels(workspace: Workspace) -> None:
+    ws = workspace
+    pid, ids = _project(ws, retrain_every=3)
+    person = member(ws, pid, "ann", "reviewer")
+
+    _label(ws, ids[:2], ["pos", "neg"], person)
+    draft = annotations.create_annotation(
+        ws, ids[2], [{"type": "class", "label": "pos"}], actor=person, state="draft"
+    )
+    assert _retrain_jobs(ws, pid) == []  # two submitted, one draft
+
+    annotations.update_annotation(
+        ws, draft.id, version=draft.version, actor=person, state="submitted"
+    )
+    ((first, state, at),) = _retrain_jobs(ws, pid)
+    assert (state, at) == ("queued", 3)
+
+    _label(ws, ids[3:6], ["pos", "neg", "neg"], person)
+    assert len(_retrain_jobs(ws, pid)) == 1  # six labelled, one still queued
+
+    assert run_next(ws.db) == first
+    assert get_job(ws.db, first)["result"]["labelled"] == 6
+    _label(ws, ids[6:7], ["neg"], person)
+    assert len(_retrain_jobs(ws, pid)) == 1  # one new since the retrain on six
+    _label(ws, ids[7:8], ["neg"], person)
+    assert len(_retrain_jobs(ws, pid)) == 1  # two new
+    more = add_texts(ws, pid, ["one more"])
+    _label(ws, more, ["pos"], person)
+    jobs = _retrain_jobs(ws, pid)
+    assert [(state, at) for _, state, at in jobs] == [("done", 3), ("queued", 9)]
+
+
+def test_a_retrain_that_failed_is_not_queued_again_on_every_submit(
+    sqlite_workspace: Workspace,
+) -> None:
+    ws = sqlite_workspace
+    pid, ids = _project(ws, retrain_every=2)
+    person = member(ws, pid, "ann", "reviewer")
+    _label(ws, ids[:2], ["pos", "pos"], person)  # one label only: cannot train
+    ((job_id, _, _),) = _retrain_jobs(ws, pid)
+    run_next(ws.db)
+    assert get_job(ws.db, job_id)["state"] == "failed"
+
+    _label(ws, ids[2:3], ["pos"], person)
+    assert len(_retrain_jobs(ws, pid)) == 1
+    _label(ws, ids[4:5], ["neg"], person)
+    assert [at for _, _, at in _retrain_jobs(ws, pid)] == [2, 4]
+
+
+def test_no_retrain_without_the_setting_and_none_for_image_projects(
+    sqlite_workspace: Workspace,
+) -> None:
+    ws = sqlite_workspace
+    pid, ids = _project(ws)
+    person = member(ws, pid, "ann", "reviewer")
+    _label(ws, ids, ["pos"] * 4 + ["neg"] * 4, person)
+    assert _retrain_jobs(ws, pid) == []
+
+    with pytest.raises(InvalidInput, match="only text projects retrain"):
+        projects.create_project(ws, "Photos", "image", settings={"retrain_every": 5})
+    photos = projects.create_project(ws, "Photos", "image")
+    with pytest.raises(InvalidInput, match="retrain_every"):
+        projects.update_project(ws, photos.id, settings={"retrain_every": 5})
+    with pytest.raises(InvalidInput, match="greater than or equal to 1"):
+        projects.update_project(ws, pid, settings={"retrain_every": 0})
+
+
+def test_the_model_list_names_kinds_and_trainable_models() -> None:
+    image = {m["name"]: m for m in prelabel.list_models("image")}
+    text = {m["name"]: m for m in prelabel.list_models("text")}
+
+    assert "opencv-faces.v1" in image and "sklearn-text.v1" not in image
+    assert text["sklearn-text.v1"]["trains"] is True
+    assert text["rule-patterns.v1"]["trains"] is False
+    assert text["test-keyword.v1"]["kinds"] == ["text"]
+    assert text["sklearn-text.v1"]["summary"] == (
+        "text classes from TF-IDF and logistic regression."
+    )

@@ -4,6 +4,10 @@
  */
 import type {
   Annotation,
+  AssistanceReport,
+  CurvePoint,
+  Job,
+  ModelInfo,
   CleanCluster,
   CleanDecision,
   CleanFlag,
@@ -264,6 +268,34 @@ export class Client {
 
   applySuggestions(pid: number): Promise<DecisionCounts> {
     return this.request("POST", `/projects/${pid}/clean/apply-suggestions`);
+  }
+
+  prelabelers(kind?: string): Promise<ModelInfo[]> {
+    const query = kind ? `?${new URLSearchParams({ kind })}` : "";
+    return this.request("GET", `/prelabelers${query}`);
+  }
+
+  prelabel(
+    pid: number,
+    body: { model: string; filters?: Record<string, unknown>; item_ids?: number[] | null },
+  ): Promise<Job> {
+    return this.request("POST", `/projects/${pid}/prelabel`, body);
+  }
+
+  job(id: number): Promise<Job> {
+    return this.request("GET", `/jobs/${id}`);
+  }
+
+  cancelJob(id: number): Promise<Job> {
+    return this.request("POST", `/jobs/${id}/cancel`);
+  }
+
+  assistance(pid: number): Promise<AssistanceReport> {
+    return this.request("GET", `/projects/${pid}/assistance`);
+  }
+
+  learningCurve(pid: number): Promise<CurvePoint[]> {
+    return this.request("GET", `/projects/${pid}/learning-curve`);
   }
 
   split(pid: number, body: SplitRequest): Promise<SplitResult> {

@@ -47,6 +47,7 @@ export type DataKind = "image" | "text" | "audio" | "video" | "pointcloud";
 export interface ProjectSettings {
   overlap: number;
   queue_order: "sequential" | "random" | "uncertainty";
+  retrain_every?: number | null;
   [key: string]: unknown;
 }
 
@@ -134,6 +135,7 @@ export interface Annotation {
   author?: string | null;
   origin: "human" | "model" | "consensus" | "imported";
   model_name?: string | null;
+  model_version?: string | null;
   parent_id?: number | null;
   guideline_version?: number | null;
   state: "draft" | "submitted" | "accepted" | "rejected";
@@ -289,4 +291,69 @@ export interface ExportReport {
   left_out: Record<string, number>;
   warnings: string[];
   warnings_total: number;
+}
+
+/** A registered pre-labeler, as the model list endpoint gives it. */
+export interface ModelInfo {
+  name: string;
+  kinds: string[];
+  summary: string;
+  trains: boolean;
+}
+
+export interface Job {
+  id: number;
+  project_id: number | null;
+  kind: string;
+  state: "queued" | "running" | "done" | "failed" | "cancelled";
+  progress: number;
+  total: number | null;
+  result: Record<string, unknown> | null;
+  error: string | null;
+}
+
+export interface EditCounts {
+  boxes_kept: number;
+  boxes_moved: number;
+  boxes_relabeled: number;
+  boxes_deleted: number;
+  boxes_added: number;
+  spans_kept: number;
+  spans_resized: number;
+  spans_relabeled: number;
+  spans_deleted: number;
+  spans_added: number;
+  classes_kept: number;
+  classes_changed: number;
+  classes_deleted: number;
+  classes_added: number;
+  [key: string]: number | number[];
+}
+
+export interface ModelAssistance {
+  model_name: string;
+  model_version: string;
+  items: number;
+  counts: EditCounts;
+  precision: number | null;
+  final_share: number | null;
+  median_seconds: number | null;
+}
+
+export interface AssistanceReport {
+  models: ModelAssistance[];
+  unassisted_items: number;
+  unassisted_median_seconds: number | null;
+}
+
+/** One retrain: held-out accuracy after it (a learning-curve point). */
+export interface CurvePoint {
+  model_name: string;
+  model_version: string;
+  labelled: number;
+  trained_on: number;
+  held_out: number;
+  accuracy: number | null;
+  reranked: number;
+  at: string;
 }

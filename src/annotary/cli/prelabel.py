@@ -128,7 +128,7 @@ def assistance_cmd(
     """What people changed in each model version's suggestions."""
     ws = workspace()
     pid = projects.resolve_project(ws, project)
-    emit(prelabel.assistance_report(ws, pid), as_json, _print_assistance)
+    emit(prelabel.assistance_report(ws, pid), as_json, print_assistance)
 
 
 def _share(value: float | None) -> str:
@@ -139,7 +139,8 @@ def _seconds(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}s"
 
 
-def _print_assistance(r: dict[str, Any]) -> None:
+def print_assistance(r: dict[str, Any]) -> None:
+    """The assistance report: one row per model version, then unassisted time."""
     rows = []
     for m in r["models"]:
         c = m["counts"]

@@ -18,6 +18,7 @@ from annotary.cli.common import (
 from annotary.services import projects
 
 quality = LazyModule("annotary.services.quality")
+prelabel = LazyModule("annotary.services.prelabel")
 
 
 def register(app: typer.Typer) -> None:
@@ -35,13 +36,14 @@ def quality_command(
     iou_threshold: float = typer.Option(0.5, "--iou", help="Least IoU of a match."),
     as_json: bool = JsonOption,
 ) -> None:
-    """Agreement, gold accuracy, rejection rate and annotator cards."""
+    """Agreement, gold accuracy, rejection rate, annotator cards, model assistance."""
     ws = workspace()
     try:
         pid = projects.resolve_project(ws, project)
         report = quality.quality_report(
             ws, pid, guideline_version=guideline_version, iou_threshold=iou_threshold
         )
+        report["assistance"] = prelabel.assistance_report(ws, pid)
     finally:
         ws.close()
     emit(report, as_json, print_report)
@@ -120,6 +122,10 @@ def print_report(report: dict[str, Any]) -> None:
             table(["label", *names], rows, title=f"Agreement per label ({kind})")
     _print_gold_and_reviews(report)
     _print_cards(report["annotators"])
+    if "assistance" in report:
+        from annotary.cli.prelabel import print_assistance
+
+        print_assistance(report["assistance"])
 
 
 def _print_gold_and_reviews(report: dict[str, Any]) -> None:

@@ -622,6 +622,12 @@ class Client:
 
     # Model-assisted labeling -------------------------------------------------
 
+    def prelabelers(self, kind: str | None = None) -> list[dict[str, Any]]:
+        """The registered pre-labelers (name, kinds, summary, trains)."""
+        params = {"kind": kind} if kind is not None else None
+        found: list[dict[str, Any]] = self._json("GET", "/prelabelers", params=params)
+        return found
+
     def prelabel(
         self,
         project_id: int,

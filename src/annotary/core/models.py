@@ -64,6 +64,9 @@ class ProjectSettings(BaseModel):
     review_sample_rate: float = Field(default=0.1, ge=0, le=1)
     gold_rate: float = Field(default=0.0, ge=0, le=1)
     gold_feedback: bool = False
+    # Retrain the text classifier in the background after this many new
+    # human-labelled items; None never retrains on its own.
+    retrain_every: int | None = Field(default=None, ge=1, le=100_000)
 
 
 class Project(BaseModel):

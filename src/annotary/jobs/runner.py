@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, select, update
 
 from annotary.errors import AnnotaryError, NotFound
 from annotary.storage import Database, inserted_id
@@ -68,24 +68,43 @@ class JobContext:
 
 
 def submit_job(
-    db: Database, kind: str, params: dict[str, Any], *, project_id: int | None = None
+    db: Database,
+    kind: str,
+    params: dict[str, Any],
+    *,
+    project_id: int | None = None,
+    conn: Connection | None = None,
 ) -> int:
+    """Queue a job of ``kind``; its id.
+
+    ``conn`` is an open write transaction to queue it in, so a caller can
+    check and queue atomically (one pending retrain per project).
+    """
     if kind not in _HANDLERS:
         raise NotFound(f"no job kind {kind!r}; known: {', '.join(sorted(_HANDLERS))}")
+    if conn is not None:
+        return _insert_job(conn, kind, params, project_id)
     with db.write() as conn:
-        return inserted_id(
-            conn.execute(
-                t.jobs.insert().values(
-                    project_id=project_id,
-                    kind=kind,
-                    state="queued",
-                    params=params,
-                    progress=0,
-                    created_at=_now(),
-                    updated_at=_now(),
-                )
+        return _insert_job(conn, kind, params, project_id)
+
+
+def _insert_job(
+    conn: Connection, kind: str, params: dict[str, Any], project_id: int | None
+) -> int:
+    stamp = _now()
+    return inserted_id(
+        conn.execute(
+            t.jobs.insert().values(
+                project_id=project_id,
+                kind=kind,
+                state="queued",
+                params=params,
+                progress=0,
+                created_at=stamp,
+                updated_at=stamp,
             )
         )
+    )
 
 
 def get_job(db: Database, job_id: int) -> dict[str, Any]:

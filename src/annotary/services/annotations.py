@@ -299,7 +299,10 @@ def create_annotation(
             target=str(aid),
             data={"item_id": item_id, "state": state_value.value},
         )
-        return _load(conn, aid)
+        made = _load(conn, aid)
+    if origin == "human" and state_value == AnnotationState.submitted:
+        _after_submit(ws, project)
+    return made
 
 
 def _one_per_person(conn: Connection, item_id: int, actor: User) -> None:
@@ -457,7 +460,20 @@ def update_annotation(
             target=str(annotation_id),
             data={"version": values["version"]},
         )
-        return _load(conn, annotation_id)
+        changed_row = _load(conn, annotation_id)
+    if values.get("state") == "submitted" and row["origin"] == "human":
+        _after_submit(ws, project)
+    return changed_row
+
+
+def _after_submit(ws: Workspace, project: Project) -> None:
+    """Queue a background retrain when the project asks for one every N labels."""
+    if project.settings.retrain_every is None:
+        return
+    # services.prelabel builds on this module; importing it here avoids a cycle.
+    from annotary.services.prelabel import maybe_schedule_retrain
+
+    maybe_schedule_retrain(ws, project.id)
 
 
 def delete_annotation(

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Connection, and_, bindparam, delete, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, func, select, update
 
 from annotary import plugins
 from annotary.core.models import (
@@ -103,6 +104,40 @@ class _JobWorkspace:
 
     db: Database
     media_root: Path
+
+
+_SUMMARY_NAME = re.compile(r"^``[^`]+``:\s*")
+
+
+def list_models(kind: str | None = None) -> list[dict[str, Any]]:
+    """The registered pre-labelers, optionally those that read ``kind`` items.
+
+    Returns:
+        ``[{name, kinds, summary, trains}]`` sorted by name; ``summary`` is
+        the first line of the factory's docstring and ``trains`` says the
+        model learns from the project's own labels first.
+
+    Example:
+        >>> [m["name"] for m in list_models("image")][:1]
+        ['http.v1']
+    """
+    found = []
+    for name in plugins.prelabelers.names():
+        factory = plugins.prelabelers.get(name)
+        kinds = sorted(getattr(factory, "kinds", ()) or ())
+        if kind is not None and kind not in kinds:
+            continue
+        doc = (getattr(factory, "__doc__", None) or "").strip()
+        trains = isinstance(factory, type) and issubclass(factory, SklearnText)
+        found.append(
+            {
+                "name": name,
+                "kinds": kinds,
+                "summary": _SUMMARY_NAME.sub("", doc.splitlines()[0]) if doc else "",
+                "trains": trains,
+            }
+        )
+    return found
 
 
 def run_prelabel(
@@ -624,36 +659,110 @@ def learning_curve(
 
 def labelled_count(ws: Workspace, project_id: int) -> int:
     """Items with at least one finished human (or imported) label."""
-    items, annotations = _labelled(ws, project_id)
-    return len({a.item_id for a in annotations})
+    with ws.db.read() as conn:
+        return _labelled_items(conn, project_id)
+
+
+def _labelled_items(conn: Connection, project_id: int) -> int:
+    return int(
+        conn.execute(
+            select(func.count(func.distinct(t.annotations.c.item_id))).where(
+                (t.annotations.c.project_id == project_id)
+                & t.annotations.c.origin.in_(_TRUSTED)
+                & t.annotations.c.state.in_(_DONE)
+            )
+        ).scalar()
+        or 0
+    )
 
 
 def maybe_schedule_retrain(
-    ws: Workspace, project_id: int, *, every: int = RETRAIN_EVERY
+    ws: Workspace, project_id: int, *, every: int | None = None
 ) -> int | None:
     """Queue a ``retrain`` job when ``every`` new labels came in since the last.
 
-    Meant to be called after a person submits an annotation. Nothing is queued
-    while a retrain job of the project is waiting or running.
+    Called by ``services.annotations`` after a person submits. ``every``
+    defaults to the project's ``retrain_every`` setting (None: never). The
+    count since the last retrain starts from the larger of what the last
+    recorded retrain trained with and what the last retrain job (even a
+    failed one) was queued at, so a retrain that cannot succeed yet is not
+    queued again on every submit. The check and the insert share one write
+    transaction (the project row locked on PostgreSQL): at most one retrain
+    of a project waits or runs at a time.
 
     Returns:
         The new job's id, or None when no retrain is due.
     """
-    with ws.db.read() as conn:
-        pending = conn.execute(
-            select(t.jobs.c.id).where(
-                (t.jobs.c.project_id == project_id)
-                & (t.jobs.c.kind == RETRAIN_JOB)
-                & t.jobs.c.state.in_(("queued", "running"))
-            )
+    with ws.db.write() as conn:
+        query = select(t.projects.c.kind).where(t.projects.c.id == project_id)
+        if not ws.db.is_sqlite:
+            query = query.with_for_update()
+        if conn.execute(query).scalar() is None:
+            raise NotFound(f"no project with id {project_id}")
+        if every is None:
+            every = load_project(conn, project_id).settings.retrain_every
+            if every is None:
+                return None
+
+        jobs = conn.execute(
+            select(t.jobs.c.state, t.jobs.c.params)
+            .where((t.jobs.c.project_id == project_id) & (t.jobs.c.kind == RETRAIN_JOB))
+            .order_by(t.jobs.c.id.desc())
+            .limit(1)
         ).first()
-    if pending is not None:
-        return None
-    curve = learning_curve(ws, project_id)
-    last = curve[-1]["labelled"] if curve else 0
-    if not retrain_due(last, labelled_count(ws, project_id), every):
-        return None
-    return submit_retrain(ws, project_id)
+        if jobs is not None and jobs.state in ("queued", "running"):
+            return None
+        queued_at = int((jobs.params or {}).get("labelled_at", 0)) if jobs else 0
+        last = max(queued_at, _last_trained_with(conn, project_id))
+        labelled = _labelled_items(conn, project_id)
+        if not retrain_due(last, labelled, every):
+            return None
+        params = _retrain_params(None, ws, labelled_at=labelled)
+        job_id = submit_job(
+            ws.db, RETRAIN_JOB, params, project_id=project_id, conn=conn
+        )
+    log.info(
+        "retrain of project %s queued as job %s: %s labelled items, %s at the last",
+        project_id,
+        job_id,
+        labelled,
+        last,
+    )
+    return job_id
+
+
+def _last_trained_with(conn: Connection, project_id: int) -> int:
+    data = conn.execute(
+        select(t.audit_events.c.data)
+        .where(
+            (t.audit_events.c.project_id == project_id)
+            & (t.audit_events.c.action == RETRAIN_EVENT)
+        )
+        .order_by(t.audit_events.c.id.desc())
+        .limit(1)
+    ).scalar()
+    return int((data or {}).get("labelled", 0))
+
+
+def _retrain_params(
+    actor: User | None,
+    ws: Workspace,
+    *,
+    options: dict[str, Any] | None = None,
+    holdout: float = HOLDOUT_SHARE,
+    method: str = "entropy",
+    random_share: float = 0.1,
+    labelled_at: int | None = None,
+) -> dict[str, Any]:
+    return {
+        "actor_id": actor.id if actor else None,
+        "options": options or {},
+        "holdout": holdout,
+        "method": method,
+        "random_share": random_share,
+        "media_root": str(ws.media_root),
+        "labelled_at": labelled_at,
+    }
 
 
 def submit_retrain(
@@ -669,14 +778,16 @@ def submit_retrain(
     """Queue a ``retrain`` job; its id. Arguments as in ``retrain``."""
     with ws.db.read() as conn:
         require_role(conn, actor, project_id, Role.manager)
-    params = {
-        "actor_id": actor.id if actor else None,
-        "options": options or {},
-        "holdout": holdout,
-        "method": method,
-        "random_share": random_share,
-        "media_root": str(ws.media_root),
-    }
+        labelled = _labelled_items(conn, project_id)
+    params = _retrain_params(
+        actor,
+        ws,
+        options=options,
+        holdout=holdout,
+        method=method,
+        random_share=random_share,
+        labelled_at=labelled,
+    )
     return submit_job(ws.db, RETRAIN_JOB, params, project_id=project_id)
 
 

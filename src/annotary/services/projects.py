@@ -35,13 +35,21 @@ def _may_create(ws: Workspace, actor: User) -> None:
         )
 
 
-def _settings(data: dict[str, Any] | None) -> ProjectSettings:
+def _settings(data: dict[str, Any] | None, kind: str) -> ProjectSettings:
     try:
-        return ProjectSettings.model_validate(data or {})
+        valid = ProjectSettings.model_validate(data or {})
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise InvalidInput(f"settings.{where}: {first['msg']}", field=where) from None
+    if valid.retrain_every is not None and kind != "text":
+        # The model retrained in the background is the text classifier.
+        raise InvalidInput(
+            f"settings.retrain_every: only text projects retrain a model, "
+            f"this project is {kind}",
+            field="retrain_every",
+        )
+    return valid
 
 
 def _project(row: RowMapping, schema: dict[str, Any]) -> Project:
@@ -129,7 +137,7 @@ def create_project(
         schema = schema.model_copy(update={"tools": list(DEFAULT_TOOLS[kind])})
     if isinstance(settings, ProjectSettings):
         settings = settings.model_dump(mode="json")
-    valid = _settings(settings)
+    valid = _settings(settings, kind)
 
     with ws.db.write() as conn:
         if conn.execute(
@@ -250,7 +258,7 @@ def update_project(
         new_settings = current.settings
         if settings is not None:
             merged = {**current.settings.model_dump(mode="json"), **settings}
-            new_settings = _settings(merged)
+            new_settings = _settings(merged, current.kind)
             values["settings"] = new_settings.model_dump(mode="json")
         if values:
             conn.execute(

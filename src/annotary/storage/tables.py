@@ -162,6 +162,7 @@ annotations = Table(
     _ts("updated_at"),
     Index("ix_annotations_item", "item_id"),
     Index("ix_annotations_project_user", "project_id", "user_id"),
+    Index("ix_annotations_parent", "parent_id"),
 )
 
 assignments = Table(

@@ -34,6 +34,12 @@ class RetrainRequest(BaseModel):
     random_share: float = Field(default=0.1, ge=0, le=1)
 
 
+@router.get("/prelabelers")
+def models(actor: Actor, kind: str | None = None) -> list[dict[str, Any]]:
+    """The registered pre-labelers; ``kind`` keeps those that read such items."""
+    return prelabel.list_models(kind)
+
+
 @router.post("/projects/{pid}/prelabel", status_code=202)
 def start_prelabel(
     pid: int, body: PrelabelRequest, ws: WS, actor: Actor

@@ -1,0 +1,145 @@
+"""Model-assisted labeling in real Chromium: pre-label, review suggestions, report."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import Shots, login
+
+GOOD = ["a wonderful film", "great acting", "lovely and moving"]
+BAD = ["a dull mess", "boring and slow", "awful script"]
+OPEN = ["wonderful and moving", "dull and boring", "a film"]
+
+
+@pytest.fixture(scope="module")
+def assisted(server: dict[str, Any]) -> int:
+    """A sentiment project with six human labels and three open items."""
+    from annotary.services import annotations, projects
+    from annotary.services.workspace import open_workspace
+    from tests.services.helpers import add_texts
+
+    ws = open_workspace(Path(server["workspace"]))
+    try:
+        project = projects.create_project(
+            ws,
+            "E2E assist",
+            "text",
+            label_schema={"labels": [{"name": "pos"}, {"name": "neg"}]},
+        )
+        ids = add_texts(ws, project.id, GOOD + BAD + OPEN)
+        for item_id, label in zip(ids, ["pos"] * 3 + ["neg"] * 3, strict=False):
+            annotations.create_annotation(
+                ws, item_id, [{"type": "class", "label": label}], lead_time=20.0
+            )
+        return project.id
+    finally:
+        ws.close()
+
+
+def _suggestion(page: Any, item_id: int) -> dict[str, Any]:
+    rows = page.request.get(f"/api/v1/items/{item_id}/annotations").json()
+    (model,) = [a for a in rows if a["origin"] == "model"]
+    return model
+
+
+def test_prelabel_review_and_the_assistance_report(
+    page: Any, shots: Shots, assisted: int
+) -> None:
+    pid = assisted
+    login(page, "admin")
+
+    # Pre-label the open items from the data manager, filtered to status "new".
+    page.goto(f"/#/projects/{pid}/data")
+    page.get_by_label("Status").select_option("new")
+    page.get_by_test_id("total").filter(has_text="3 items").wait_for()
+    page.get_by_role("button", name="Pre-label…").click()
+    page.get_by_test_id("prelabel-model").select_option("sklearn-text.v1")
+    page.get_by_role("button", name="Start").click()
+    result = page.get_by_test_id("prelabel-result")
+    result.wait_for(timeout=60_000)
+    shots(page, "prelabel-done")
+    assert result.inner_text() == (
+        "Done: 3 predictions (3 regions) on 3 items; 0 without a suggestion."
+    )
+
+    items = page.request.get(f"/api/v1/projects/{pid}/items?status=new").json()
+    open_ids = sorted(i["id"] for i in items["items"])
+    assert len(open_ids) == 3
+    first, second = open_ids[0], open_ids[1]
+
+    # The suggestion is dashed with its score; the slider hides it live.
+    model = _suggestion(page, first)
+    (region,) = model["regions"]
+    score, suggested = region["score"], region["label"]
+    page.goto(f"/#/projects/{pid}/items/{first}")
+    badge = page.get_by_test_id("class-suggestion")
+    badge.wait_for()
+    assert badge.inner_text().replace("\xa0", " ") == f"model {score:.2f}"
+    outline = badge.locator("xpath=..").evaluate(
+        "(el) => getComputedStyle(el).outlineStyle"
+    )
+    assert outline == "dashed"
+    count = page.get_by_test_id("suggestion-count")
+    assert count.inner_text() == "1 to review"
+
+    above = min(1.0, math.floor(score / 0.05) * 0.05 + 0.05)
+    page.get_by_test_id("score-threshold").fill(f"{above:.2f}")
+    assert count.inner_text() == f"0 to review, 1 hidden below {above:.2f}"
+    assert badge.count() == 0
+    assert page.get_by_role("radio", checked=True).count() == 0
+    shots(page, "suggestion-hidden")
+    page.get_by_test_id("score-threshold").fill("0")
+    badge.wait_for()
+
+    page.get_by_test_id("accept-all").click()
+    assert badge.count() == 0  # accepted: now the person's own choice
+    assert page.get_by_role("radio", name=suggested).is_checked()
+    page.get_by_test_id("submit").click()
+    page.wait_for_url(f"**/#/projects/{pid}/label")
+
+    # The second item: the person changes the suggested class.
+    other = _suggestion(page, second)
+    (other_region,) = other["regions"]
+    flipped = "neg" if other_region["label"] == "pos" else "pos"
+    page.goto(f"/#/projects/{pid}/items/{second}")
+    page.get_by_test_id("class-suggestion").wait_for()
+    page.get_by_role("radio", name=flipped).click()
+    page.get_by_test_id("submit").click()
+    page.wait_for_url(f"**/#/projects/{pid}/label")
+
+    # Submitted annotations keep the prediction they started from.
+    for item_id, parent, label in [
+        (first, model, suggested),
+        (second, other, flipped),
+    ]:
+        rows = page.request.get(f"/api/v1/items/{item_id}/annotations").json()
+        (mine,) = [a for a in rows if a["origin"] == "human"]
+        assert mine["parent_id"] == parent["id"]
+        assert mine["state"] == "submitted"
+        assert [r["label"] for r in mine["regions"]] == [label]
+
+    # The dashboard shows what the service computes.
+    report = page.request.get(f"/api/v1/projects/{pid}/assistance").json()
+    (row,) = report["models"]
+    assert row["items"] == 2
+    assert (row["counts"]["classes_kept"], row["counts"]["classes_changed"]) == (1, 1)
+    assert row["final_share"] == pytest.approx(0.5)
+    assert report["unassisted_items"] == 6
+    page.goto(f"/#/projects/{pid}/quality")
+    table = page.get_by_test_id("assistance")
+    table.wait_for()
+    page.get_by_test_id("model-section").scroll_into_view_if_needed()
+    shots(page, "assistance-report")
+    assert page.get_by_test_id("assist-items").inner_text() == "2"
+    assert page.get_by_test_id("classes_kept").inner_text() == "kept 1"
+    assert page.get_by_test_id("classes_changed").inner_text() == "changed 1"
+    assert page.get_by_test_id("assist-final-share").inner_text() == "50.0%"
+    median = row["median_seconds"]
+    assert page.get_by_test_id("assist-time").inner_text() == f"{median:.1f} s"
+    assert page.get_by_test_id("unassisted").inner_text() == (
+        "Without suggestions: 6 items, median 20.0 s per item."
+    )
