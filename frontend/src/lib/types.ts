@@ -47,6 +47,11 @@ export type DataKind = "image" | "text" | "audio" | "video" | "pointcloud";
 export interface ProjectSettings {
   overlap: number;
   queue_order: "sequential" | "random" | "uncertainty";
+  review_policy?: "none" | "all" | "sample" | "disagreements";
+  review_sample_rate?: number;
+  gold_rate?: number;
+  gold_feedback?: boolean;
+  show_others_annotations?: boolean;
   [key: string]: unknown;
 }
 
