@@ -153,3 +153,46 @@ def test_reviewer_moves_and_relabels_a_box(
     )
     assert (moved["w"], moved["h"], moved["label"]) == (60, 50, "dog")
     assert f"fixed as annotation {fix['id']}" in message.inner_text()
+
+
+def test_a_rejected_item_returns_with_the_comment(
+    page: Any, shots: Shots, server: dict[str, Any]
+) -> None:
+    from annotary.services import annotations, projects, queue, review, users
+    from annotary.services.workspace import open_workspace
+    from tests.services.helpers import add_texts
+
+    ws = open_workspace(Path(server["workspace"]))
+    try:
+        project = projects.create_project(
+            ws, "E2E rejected", "text", label_schema=SCHEMA
+        )
+        (item,) = add_texts(ws, project.id, ["not bad at all"])
+        alice, rita = users.find_user(ws, "alice"), users.find_user(ws, "rita")
+        users.set_role(ws, project.id, alice.id, "annotator")
+        users.set_role(ws, project.id, rita.id, "reviewer")
+        assert queue.next_item(ws, project.id, alice) is not None
+        work = annotations.create_annotation(
+            ws, item, [{"type": "class", "label": "neg"}], actor=alice
+        )
+        review.review_annotation(
+            ws, work.id, "reject", actor=rita, comment="double negation: positive"
+        )
+    finally:
+        ws.close()
+
+    login(page, "alice")
+    page.goto(f"/#/projects/{project.id}/label")
+    note = page.get_by_test_id("rejection-note")
+    note.wait_for()
+    shots(page, "returned")
+    assert note.inner_text() == (
+        "Returned by rita: “double negation: positive” Correct it and submit again."
+    )
+    assert page.get_by_role("radio", name="neg").is_checked()
+    choose(page, "pos")
+    page.get_by_test_id("submit").click()
+    page.get_by_test_id("queue-empty").wait_for()
+    stored = page.request.get(f"/api/v1/annotations/{work.id}").json()
+    assert stored["state"] == "submitted"
+    assert stored["regions"][0]["labels"] == ["pos"]

@@ -137,6 +137,18 @@ export async function goldFeedback(aid: number): Promise<GoldFeedback | null> {
   return found ?? null;
 }
 
+export interface ReviewRecord {
+  id: number;
+  decision: "accept" | "reject" | "fix";
+  comment: string;
+  reviewer: string | null;
+  created_at: string;
+}
+
+export function reviewsOf(aid: number): Promise<ReviewRecord[]> {
+  return api.request("GET", `/annotations/${aid}/reviews`);
+}
+
 export function setGold(pid: number, iid: number, regions: Region[]): Promise<{ stored: number }> {
   return api.request("PUT", `/projects/${pid}/gold`, { answers: { [iid]: regions } });
 }
