@@ -180,3 +180,41 @@ def test_reviewer_fixes_spans(live: Any) -> None:
     finally:
         for client in http.values():
             client.close()
+
+
+def test_audit_log_over_http_names_who_and_when(live: Any) -> None:
+    ws = live.workspace
+    project = projects.create_project(ws, "A", "text", label_schema=SCHEMA)
+    (item,) = add_texts(ws, project.id, ["good"])
+    http = people(
+        live,
+        project.id,
+        ("ann", "annotator"),
+        ("rev", "reviewer"),
+        ("mia", "manager"),
+    )
+    try:
+        work = submit(http["ann"], project.id, [{"type": "class", "label": "neg"}])
+        http["rev"].post(
+            f"/api/v1/annotations/{work['id']}/review",
+            json={"decision": "reject", "comment": "it is positive"},
+        )
+        http["mia"].put(
+            f"/api/v1/projects/{project.id}/gold",
+            json={"answers": {str(item): [{"type": "class", "label": "pos"}]}},
+        )
+        denied = http["rev"].get(f"/api/v1/projects/{project.id}/audit")
+        events = http["mia"].get(f"/api/v1/projects/{project.id}/audit").json()
+
+        assert denied.status_code == 403
+        newest = [(e["action"], e["user"], e["target"]) for e in events[:2]]
+        assert newest == [
+            ("gold.set", "mia", str(item)),
+            ("review.reject", "rev", str(work["id"])),
+        ]
+        assert events[1]["data"]["comment"] == "it is positive"
+        assert all(e["at"] for e in events)
+        assert any(e["user"] == "ann" for e in events[2:])
+    finally:
+        for client in http.values():
+            client.close()

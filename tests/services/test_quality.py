@@ -358,3 +358,42 @@ def test_polygon_and_mask_agreement_in_the_report(
     gold_of = report["gold"]["per_annotator"]
     assert (gold_of["ann"]["value"], gold_of["bob"]["value"]) == (1.0, 0.5)
     assert gold_of["bob"]["wrong"] == [items[0]]
+
+
+def test_transcript_agreement_wer_and_cer(workspace: Workspace) -> None:
+    schema = {"labels": [], "tools": ["transcript"]}
+    project = projects.create_project(
+        workspace, "T", "text", label_schema=schema, settings={"overlap": 2}
+    )
+    add_texts(workspace, project.id, ["clip one", "clip two"])
+    ann = member(workspace, project.id, "ann", "annotator")
+    bob = member(workspace, project.id, "bob", "annotator")
+
+    def said(*parts: tuple[float, str]) -> list[dict[str, object]]:
+        return [{"type": "transcript", "start": s, "text": t} for s, t in parts]
+
+    # Item 1: the same words, given as two segments out of order by bob.
+    # Item 2: "the cat sat" vs "the bat sat down": 1 substitution + 1 insertion
+    # over 3 reference words; characters "the cat sat" (11) vs "the bat sat
+    # down" need 1 substitution + 5 insertions.
+    label_in_order(
+        workspace, project.id, ann, [said((0, "hello world")), said((0, "the cat sat"))]
+    )
+    label_in_order(
+        workspace,
+        project.id,
+        bob,
+        [said((1.5, "world"), (0, "hello")), said((0, "the bat  sat down"))],
+    )
+
+    report = quality.quality_report(workspace, project.id)
+
+    part = report["agreement"]["transcripts"]
+    (pair,) = part["per_pair"]
+    assert pair["wer"]["value"] == pytest.approx(2 / 5)  # 2 edits, 2 + 3 words
+    assert pair["cer"]["value"] == pytest.approx(6 / (11 + 11))
+    items = part["items"]
+    assert part["disagreements"] == [items[1]]
+    assert [d["kinds"] for d in report["disagreements"]] == [["transcripts"]]
+    cards = {c["annotator"]: c for c in report["annotators"]}
+    assert cards["bob"]["agreement_with_others"]["value"] == 0.5

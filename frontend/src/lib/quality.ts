@@ -85,6 +85,7 @@ export const HEADLINE: Record<string, string> = {
   boxes: "f1",
   shapes: "f1",
   spans: "exact_f1",
+  transcripts: "wer",
 };
 
 /** The metric shown for one pair of annotators, per kind. */
@@ -93,6 +94,7 @@ export const PAIR_METRIC: Record<string, string> = {
   boxes: "f1",
   shapes: "f1",
   spans: "exact_f1",
+  transcripts: "wer",
 };
 
 export function qualityReport(pid: number, guidelineVersion?: number): Promise<QualityReport> {

@@ -128,6 +128,7 @@ HEADLINE = {
     "boxes": "f1",
     "shapes": "f1",
     "spans": "exact_f1",
+    "transcripts": "wer",
 }
 
 

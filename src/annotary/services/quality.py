@@ -28,6 +28,7 @@ from annotary.quality.ratings import RatingTable, rating_table
 from annotary.quality.result import MetricResult
 from annotary.quality.shapes import pairwise_shape_agreement, shapes_agree
 from annotary.quality.spans import span_agreement, span_f1, token_kappa
+from annotary.quality.transcripts import transcript_agreement
 from annotary.services import gold as gold_service
 from annotary.services.annotations import annotation_row, parse_regions, to_annotation
 from annotary.services.projects import load_project
@@ -89,8 +90,8 @@ def quality_report(
 
     Returns:
         Keys ``project``, ``filters``, ``counts``, ``agreement`` (``classes``,
-        ``boxes``, ``shapes`` (polygons and masks), ``spans`` as the data has
-        them, each with ``overall``,
+        ``boxes``, ``shapes`` (polygons and masks), ``spans``, ``transcripts``
+        as the data has them, each with ``overall``,
         ``per_label``, ``per_pair`` and ``per_guideline_version``),
         ``disagreements``, ``confusion``, ``gold``, ``rejection``,
         ``timeline`` and ``annotators`` (the annotator cards).
@@ -194,6 +195,8 @@ def _agreement(work: Work, project: Project, iou_threshold: float) -> Json:
         out["shapes"] = _shape_agreement(work, iou_threshold)
     if work.spans:
         out["spans"] = _span_agreement(work)
+    if work.transcripts:
+        out["transcripts"] = _transcript_agreement(work)
     return out
 
 
@@ -490,6 +493,35 @@ def _span_per_label(work: Work) -> Json:
     return out
 
 
+def _transcript_agreement(work: Work) -> Json:
+    """WER and CER per pair (the first annotator is the reference); lower is closer."""
+    per_pair = []
+    for (a, b), rates in transcript_agreement(work.transcripts).items():
+        shared = sorted(
+            i for i, row in work.transcripts.items() if a in row and b in row
+        )
+        if not shared:
+            continue
+        differ = [i for i in shared if work.transcripts[i][a] != work.transcripts[i][b]]
+        per_pair.append(
+            {
+                "first": str(a),
+                "second": str(b),
+                "wer": metric(rates["wer"]),
+                "cer": metric(rates["cer"]),
+                "items": shared,
+                "disagreements": differ,
+            }
+        )
+    return {
+        "overall": _pooled(per_pair, ("wer", "cer")),
+        "items": sorted(work.transcripts),
+        "disagreements": sorted({i for p in per_pair for i in p["disagreements"]}),
+        "per_label": {},
+        "per_pair": per_pair,
+    }
+
+
 def _disagreements(work: Work, iou_threshold: float) -> list[Json]:
     """Items where annotators differ, with the annotations to open side by side."""
     found: dict[int, set[str]] = {}
@@ -504,6 +536,9 @@ def _disagreements(work: Work, iou_threshold: float) -> list[Json]:
         for a, b in combinations(shapes, 2):
             if not shapes_agree(shapes[a], shapes[b], iou_threshold, size):
                 found.setdefault(item, set()).add("shapes")
+    for item, said in work.transcripts.items():
+        if len(set(said.values())) > 1:
+            found.setdefault(item, set()).add("transcripts")
     for item, marked in work.spans.items():
         keys = {
             frozenset((s.start, s.end, s.label) for s in ss) for ss in marked.values()
@@ -731,6 +766,9 @@ def _comparisons(
         size = work.sizes.get(item)
         for a, b in combinations(shapes, 2):
             yield item, a, b, shapes_agree(shapes[a], shapes[b], iou_threshold, size)
+    for item, said in work.transcripts.items():
+        for a, b in combinations(said, 2):
+            yield item, a, b, said[a] == said[b]
     for item, spans in work.spans.items():
         for a, b in combinations(spans, 2):
             keys = [{(s.start, s.end, s.label) for s in spans[x]} for x in (a, b)]

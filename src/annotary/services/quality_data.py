@@ -64,6 +64,8 @@ class Work:
         shapes: ``item -> annotator -> polygons and masks`` for annotations
             with them.
         spans: ``item -> annotator -> spans`` for annotations with spans.
+        transcripts: ``item -> annotator -> text``, the annotation's
+            transcript regions in time order joined by spaces.
         texts: ``item -> text`` of the items with spans.
         sizes: ``item -> (height, width)`` of the images with shapes, where
             known.
@@ -75,6 +77,7 @@ class Work:
     boxes: dict[Any, dict[Hashable, list[BBox]]] = field(default_factory=dict)
     shapes: dict[Any, dict[Hashable, list[Shape]]] = field(default_factory=dict)
     spans: dict[Any, dict[Hashable, list[Span]]] = field(default_factory=dict)
+    transcripts: dict[Any, dict[Hashable, str]] = field(default_factory=dict)
     texts: dict[Any, str] = field(default_factory=dict)
     sizes: dict[Any, Size | None] = field(default_factory=dict)
     ids: dict[tuple[int, Hashable], int] = field(default_factory=dict)
@@ -197,6 +200,11 @@ def _add(work: Work, annotation: Done, multi: bool, tools: set[str]) -> None:
         work.shapes.setdefault(item, {})[author] = shapes
     if spans or (not regions and "span" in tools):
         work.spans.setdefault(item, {})[author] = spans
+    said = [r for r in raw if r.get("type") == "transcript"]
+    if said or (not regions and "transcript" in tools):
+        said.sort(key=lambda r: (r.get("start") is None, r.get("start") or 0.0))
+        text = " ".join(str(r.get("text") or "") for r in said)
+        work.transcripts.setdefault(item, {})[author] = " ".join(text.split())
 
 
 _SHAPES: dict[str, type[Polygon] | type[Mask]] = {"polygon": Polygon, "mask": Mask}
