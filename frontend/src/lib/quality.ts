@@ -159,6 +159,34 @@ export function goldAnswers(pid: number): Promise<Record<string, Region[]>> {
   return api.request("GET", `/projects/${pid}/gold`);
 }
 
+export interface ConsensusOutcome {
+  method: string;
+  created: number;
+  replaced: number;
+  items: number[];
+  ties: { item_id: number; labels: string[] }[];
+  skipped_single: number[];
+}
+
+export function buildConsensus(
+  pid: number,
+  method: "majority" | "dawid_skene",
+): Promise<ConsensusOutcome> {
+  return api.request("POST", `/projects/${pid}/consensus`, { method });
+}
+
+export interface Suspect {
+  rank: number;
+  item_id: number;
+  given: string;
+  suggested: string;
+  self_confidence: number;
+}
+
+export function findLabelErrors(pid: number, top = 50): Promise<Suspect[]> {
+  return api.request("POST", `/projects/${pid}/label-errors`, { top });
+}
+
 /** A metric for display: fixed digits, or "n/a" (the reason goes in a title). */
 export function show(metric: Metric | undefined, digits = 3): string {
   if (!metric || metric.value === null || metric.value === undefined) return "n/a";
