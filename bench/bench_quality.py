@@ -14,11 +14,12 @@ from typing import Any
 
 import numpy as np
 
-from annotary.core.regions import BBox
+from annotary.core.regions import BBox, Polygon
 from annotary.quality.agreement import class_agreement, pairwise_cohen_kappa
 from annotary.quality.boxes import pairwise_box_agreement
 from annotary.quality.consensus import dawid_skene, majority_vote
 from annotary.quality.ratings import rating_table
+from annotary.quality.shapes import pairwise_shape_agreement
 from annotary.quality.transcripts import cer, wer
 
 
@@ -68,6 +69,32 @@ def box_images(
     return out
 
 
+def polygon_images(
+    images: int, annotators: int, per_image: int, seed: int = 0
+) -> dict[int, dict[str, list[Polygon]]]:
+    """Jittered copies of the same boxes, drawn as four-point polygons."""
+    boxes = box_images(images, annotators, per_image, seed)
+    return {
+        image: {
+            a: [
+                Polygon.model_construct(
+                    points=[
+                        (b.x, b.y),
+                        (b.x + b.w, b.y),
+                        (b.x + b.w, b.y + b.h),
+                        (b.x, b.y + b.h),
+                    ],
+                    holes=[],
+                    label=b.label,
+                )
+                for b in drawn
+            ]
+            for a, drawn in row.items()
+        }
+        for image, row in boxes.items()
+    }
+
+
 def main() -> None:
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, "
@@ -95,6 +122,13 @@ def main() -> None:
         "box agreement, 10,000 images x 3 annotators x 10 boxes",
         lambda: pairwise_box_agreement(images),
         target=10,
+    )
+
+    polygons = polygon_images(10_000, 3, 10)
+    sizes = dict.fromkeys(polygons, (640, 640))
+    timed(
+        "polygon agreement, 10,000 images x 3 annotators x 10 shapes",
+        lambda: pairwise_shape_agreement(polygons, 0.5, sizes),
     )
 
     words = " ".join(f"w{i % 50}" for i in range(2_000))

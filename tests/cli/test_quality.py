@@ -141,3 +141,30 @@ def test_quality_has_the_assistance_of_each_model_version(ws_dir: str) -> None:
     assert out["assistance"]["unassisted_items"] == 8
     text = run("-w", ws_dir, "quality", "P")
     assert "Assistance" in text and "sklearn" in text
+
+
+def test_quality_splits_by_guideline_version(ws_dir: str) -> None:
+    from annotary.services import users
+    from annotary.services.workspace import open_workspace
+
+    ws = open_workspace(Path(ws_dir))
+    pid = projects.resolve_project(ws, "P")
+    projects.add_guideline(ws, pid, text="v2: irony counts as negative")
+    add_texts(ws, pid, ["sure, great", "meh"])
+    for name in ("ann", "bob"):
+        label_in_order(ws, pid, users.find_user(ws, name), cls("neg", "pos"))
+    ws.close()
+
+    out = run("-w", ws_dir, "quality", "P")
+    data = json.loads(run("-w", ws_dir, "quality", "P", "--json"))
+
+    # v1: pairs (pos,pos) (pos,neg) (neg,neg) (neg,neg); 3 pos, 5 neg of 8
+    # values: alpha = 1 - (2/8) / (2*3*5 / (8*7)) = 8/15. v2 agrees fully.
+    versions = data["per_guideline_version"]
+    alpha = versions["1"]["agreement"]["classes"]["krippendorff_alpha"]["value"]
+    assert alpha == pytest.approx(8 / 15)
+    assert versions["2"]["agreement"]["classes"]["krippendorff_alpha"]["value"] == 1
+    table = out[out.index("By guideline version") :]
+    rows = [line for line in table.splitlines() if line.startswith("│ v")]
+    cells = [[cell.strip() for cell in row.split("│")[1:5]] for row in rows]
+    assert cells == [["v1", "8", "0.533", "n/a"], ["v2", "4", "1.000", "n/a"]]

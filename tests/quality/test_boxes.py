@@ -147,7 +147,7 @@ def test_box_agreement_counts() -> None:
 
 def test_box_agreement_undefined() -> None:
     result = box_agreement({"a": []}, {"a": []})
-    assert result.f1.undefined_reason == "neither annotator drew a box"
+    assert result.f1.undefined_reason == "neither annotator drew any boxes"
     assert not result.mean_iou.defined
     one_side = box_agreement({"a": [box(0, 0, 1, 1)]}, {"a": []})
     assert one_side.recall.value == 0.0

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import json
 from fractions import Fraction
+from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
+from pycocotools import mask as mask_utils
 
 from annotary.core.models import User
 from annotary.errors import InvalidInput, PermissionDenied
 from annotary.services import (
     annotations,
     gold,
+    imports,
     projects,
     quality,
     queue,
@@ -282,3 +287,113 @@ def test_gold_feedback_is_none_for_items_without_gold(workspace: Workspace) -> N
     ann = member(workspace, project.id, "ann", "annotator")
     (aid,) = label_in_order(workspace, project.id, ann, cls("pos"))
     assert quality.gold_feedback(workspace, aid, ann) is None
+
+
+def square(x: float, label: str = "cat", size: float = 10) -> dict[str, object]:
+    points = [[x, 0], [x + size, 0], [x + size, size], [x, size]]
+    return {"type": "polygon", "points": points, "label": label}
+
+
+def painted(x: int, w: int, grid: tuple[int, int] = (64, 64)) -> dict[str, object]:
+    """A 10-high mask from column x, w wide, RLE-encoded by pycocotools."""
+    pixels = np.zeros(grid, dtype=np.uint8)
+    pixels[0:10, x : x + w] = 1
+    rle = mask_utils.encode(np.asfortranarray(pixels))
+    counts = rle["counts"].decode("ascii")
+    return {"type": "mask", "size": list(grid), "counts": counts, "label": "cat"}
+
+
+def test_polygon_and_mask_agreement_in_the_report(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    schema = {
+        "labels": [{"name": "cat"}, {"name": "dog"}],
+        "tools": ["polygon", "mask"],
+    }
+    project = projects.create_project(
+        workspace, "S", "image", label_schema=schema, settings={"overlap": 2}
+    )
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for name, shade in (("a.png", 40), ("b.png", 200)):
+        Image.new("RGB", (64, 64), (shade, shade, shade)).save(folder / name)
+    imports.import_paths(workspace, project.id, [folder])
+    ann = member(workspace, project.id, "ann", "annotator")
+    bob = member(workspace, project.id, "bob", "annotator")
+    rev = member(workspace, project.id, "rev", "reviewer")
+    # Image 1: ann's square against bob's mask offset by half (IoU 1/3, no
+    # match at 0.5). Image 2: the same square as a polygon and as a mask.
+    label_in_order(workspace, project.id, ann, [[square(0)], [square(0)]])
+    bob_ids = label_in_order(
+        workspace, project.id, bob, [[painted(5, 10)], [painted(0, 10)]]
+    )
+    with pytest.raises(InvalidInput, match=r"mask size \[32, 32\] is not the image"):
+        review.review_annotation(
+            workspace, bob_ids[0], "fix", actor=rev, regions=[painted(0, 10, (32, 32))]
+        )
+
+    items = sorted({a.item_id for a in review.review_queue(workspace, project.id)})
+    gold.set_gold(workspace, {items[0]: [square(0)], items[1]: [square(0)]})
+
+    report = quality.quality_report(workspace, project.id, actor=rev)
+    loose = quality.quality_report(workspace, project.id, actor=rev, iou_threshold=0.3)
+
+    shapes = report["agreement"]["shapes"]
+    (pair,) = shapes["per_pair"]
+    assert (pair["first"], pair["second"]) == ("ann", "bob")
+    assert pair["matched"] == 1 and pair["first_count"] == pair["second_count"] == 2
+    assert pair["f1"]["value"] == 0.5
+    assert pair["mean_iou"]["value"] == 1.0
+    assert pair["label_agreement"]["value"] == 1.0
+    assert shapes["items"] == items
+    assert shapes["disagreements"] == [items[0]]
+    assert [d["kinds"] for d in report["disagreements"]] == [["shapes"]]
+    assert shapes["per_label"]["cat"]["f1"]["value"] == 0.5
+    assert loose["agreement"]["shapes"]["overall"]["mean_iou"]["value"] == (
+        pytest.approx((1 / 3 + 1) / 2)
+    )
+    assert loose["agreement"]["shapes"]["disagreements"] == []
+    cards = {c["annotator"]: c for c in report["annotators"]}
+    assert cards["ann"]["agreement_with_others"]["value"] == 0.5
+    gold_of = report["gold"]["per_annotator"]
+    assert (gold_of["ann"]["value"], gold_of["bob"]["value"]) == (1.0, 0.5)
+    assert gold_of["bob"]["wrong"] == [items[0]]
+
+
+def test_transcript_agreement_wer_and_cer(workspace: Workspace) -> None:
+    schema = {"labels": [], "tools": ["transcript"]}
+    project = projects.create_project(
+        workspace, "T", "text", label_schema=schema, settings={"overlap": 2}
+    )
+    add_texts(workspace, project.id, ["clip one", "clip two"])
+    ann = member(workspace, project.id, "ann", "annotator")
+    bob = member(workspace, project.id, "bob", "annotator")
+
+    def said(*parts: tuple[float, str]) -> list[dict[str, object]]:
+        return [{"type": "transcript", "start": s, "text": t} for s, t in parts]
+
+    # Item 1: the same words, given as two segments out of order by bob.
+    # Item 2: "the cat sat" vs "the bat sat down": 1 substitution + 1 insertion
+    # over 3 reference words; characters "the cat sat" (11) vs "the bat sat
+    # down" need 1 substitution + 5 insertions.
+    label_in_order(
+        workspace, project.id, ann, [said((0, "hello world")), said((0, "the cat sat"))]
+    )
+    label_in_order(
+        workspace,
+        project.id,
+        bob,
+        [said((1.5, "world"), (0, "hello")), said((0, "the bat  sat down"))],
+    )
+
+    report = quality.quality_report(workspace, project.id)
+
+    part = report["agreement"]["transcripts"]
+    (pair,) = part["per_pair"]
+    assert pair["wer"]["value"] == pytest.approx(2 / 5)  # 2 edits, 2 + 3 words
+    assert pair["cer"]["value"] == pytest.approx(6 / (11 + 11))
+    items = part["items"]
+    assert part["disagreements"] == [items[1]]
+    assert [d["kinds"] for d in report["disagreements"]] == [["transcripts"]]
+    cards = {c["annotator"]: c for c in report["annotators"]}
+    assert cards["bob"]["agreement_with_others"]["value"] == 0.5

@@ -69,7 +69,33 @@ export interface QualityReport {
   rejection: { rate: Metric; reviewed: number; items: number[]; annotations: number[] };
   timeline: Day[];
   annotators: Card[];
+  per_guideline_version?: Record<
+    string,
+    {
+      annotations: number;
+      agreement: Record<string, Record<string, Metric>>;
+      gold: { overall: Metric; per_annotator: Record<string, Metric> };
+    }
+  >;
 }
+
+/** The headline metric of each kind of agreement. */
+export const HEADLINE: Record<string, string> = {
+  classes: "krippendorff_alpha",
+  boxes: "f1",
+  shapes: "f1",
+  spans: "exact_f1",
+  transcripts: "wer",
+};
+
+/** The metric shown for one pair of annotators, per kind. */
+export const PAIR_METRIC: Record<string, string> = {
+  classes: "cohen_kappa",
+  boxes: "f1",
+  shapes: "f1",
+  spans: "exact_f1",
+  transcripts: "wer",
+};
 
 export function qualityReport(pid: number, guidelineVersion?: number): Promise<QualityReport> {
   const query = guidelineVersion ? `?guideline_version=${guidelineVersion}` : "";
@@ -85,9 +111,80 @@ export function reviewQueue(pid: number, suspectsOnly = false): Promise<Annotati
 
 export function review(
   aid: number,
-  body: { decision: "accept" | "reject" | "fix"; comment?: string; regions?: Region[] },
+  body: {
+    decision: "accept" | "reject" | "fix";
+    comment?: string;
+    regions?: Region[];
+    version?: number;
+  },
 ): Promise<{ decision: string; annotation: Annotation; fix: Annotation | null }> {
   return api.request("POST", `/annotations/${aid}/review`, body);
+}
+
+export interface GoldFeedback {
+  gold: true;
+  matched: boolean;
+  answer: Region[];
+}
+
+/**
+ * Feedback on a submitted annotation: null unless its item is gold and the
+ * project gives feedback (the server answers 204 then, revealing nothing).
+ */
+export async function goldFeedback(aid: number): Promise<GoldFeedback | null> {
+  const found = await api.request<GoldFeedback | undefined>(
+    "GET",
+    `/annotations/${aid}/gold-feedback`,
+  );
+  return found ?? null;
+}
+
+export interface ReviewRecord {
+  id: number;
+  decision: "accept" | "reject" | "fix";
+  comment: string;
+  reviewer: string | null;
+  created_at: string;
+}
+
+export function reviewsOf(aid: number): Promise<ReviewRecord[]> {
+  return api.request("GET", `/annotations/${aid}/reviews`);
+}
+
+export function setGold(pid: number, iid: number, regions: Region[]): Promise<{ stored: number }> {
+  return api.request("PUT", `/projects/${pid}/gold`, { answers: { [iid]: regions } });
+}
+
+export function goldAnswers(pid: number): Promise<Record<string, Region[]>> {
+  return api.request("GET", `/projects/${pid}/gold`);
+}
+
+export interface ConsensusOutcome {
+  method: string;
+  created: number;
+  replaced: number;
+  items: number[];
+  ties: { item_id: number; labels: string[] }[];
+  skipped_single: number[];
+}
+
+export function buildConsensus(
+  pid: number,
+  method: "majority" | "dawid_skene",
+): Promise<ConsensusOutcome> {
+  return api.request("POST", `/projects/${pid}/consensus`, { method });
+}
+
+export interface Suspect {
+  rank: number;
+  item_id: number;
+  given: string;
+  suggested: string;
+  self_confidence: number;
+}
+
+export function findLabelErrors(pid: number, top = 50): Promise<Suspect[]> {
+  return api.request("POST", `/projects/${pid}/label-errors`, { top });
 }
 
 /** A metric for display: fixed digits, or "n/a" (the reason goes in a title). */

@@ -43,7 +43,10 @@ export function describe(region: Region, text: string | null = null): string {
     const shown = text === null ? (region.text ?? "") : spanTextOr(text, region);
     return `${region.label ?? "?"}: “${shown}” [${region.start}, ${region.end})`;
   }
-  return `class: ${region.labels.join(", ") || "(none)"}`;
+  if (region.type === "class") return `class: ${(region.labels ?? []).join(", ") || "(none)"}`;
+  // Kinds this UI does not draw (polygon, mask, ...) still get a line.
+  const other = region as { type: string; label?: string | null };
+  return `${other.label ?? "?"}: ${other.type}`;
 }
 
 function fmt(value: number): string {

@@ -48,6 +48,11 @@ export interface ProjectSettings {
   overlap: number;
   queue_order: "sequential" | "random" | "uncertainty";
   retrain_every?: number | null;
+  review_policy?: "none" | "all" | "sample" | "disagreements";
+  review_sample_rate?: number;
+  gold_rate?: number;
+  gold_feedback?: boolean;
+  show_others_annotations?: boolean;
   [key: string]: unknown;
 }
 

@@ -120,12 +120,47 @@ def print_report(report: dict[str, Any]) -> None:
                 if isinstance(m, dict)
             ]
             table(["label", *names], rows, title=f"Agreement per label ({kind})")
+    _print_versions(report)
     _print_gold_and_reviews(report)
     _print_cards(report["annotators"])
     if "assistance" in report:
         from annotary.cli.prelabel import print_assistance
 
         print_assistance(report["assistance"])
+
+
+HEADLINE = {
+    "classes": "krippendorff_alpha",
+    "boxes": "f1",
+    "shapes": "f1",
+    "spans": "exact_f1",
+    "transcripts": "wer",
+}
+
+
+def _print_versions(report: dict[str, Any]) -> None:
+    """Headline agreement and gold accuracy per guideline version."""
+    versions = report.get("per_guideline_version") or {}
+    if not versions:
+        return
+    kinds = list(dict.fromkeys(k for v in versions.values() for k in v["agreement"]))
+    table(
+        ["version", "annotations", *(f"{k} {HEADLINE.get(k, 'f1')}" for k in kinds)]
+        + ["gold accuracy"],
+        [
+            [
+                f"v{version}",
+                part["annotations"],
+                *(
+                    fmt(part["agreement"].get(k, {}).get(HEADLINE.get(k, "f1")))
+                    for k in kinds
+                ),
+                fmt(part["gold"]["overall"]),
+            ]
+            for version, part in versions.items()
+        ],
+        title="By guideline version",
+    )
 
 
 def _print_gold_and_reviews(report: dict[str, Any]) -> None:

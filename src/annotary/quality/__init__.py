@@ -10,6 +10,7 @@ Modules:
     agreement    percent agreement, Cohen's kappa (weighted), Fleiss' kappa,
                  Krippendorff's alpha, Gwet's AC1, per label and per category.
     boxes        Hungarian IoU matching; precision, recall, F1, mean IoU.
+    shapes       the same for polygons and masks, on the image grid (RLE).
     spans        exact and overlap span F1, token kappa.
     transcripts  WER, CER, edit distance.
     consensus    majority vote, Dawid-Skene, box and span consensus.

@@ -166,7 +166,7 @@ def box_agreement(
         },
         threshold,
     )
-    return pairs.get((0, 1), _Totals().result(0))
+    return pairs.get((0, 1), MatchTotals().result(0))
 
 
 def pairwise_box_agreement(
@@ -194,7 +194,7 @@ def pairwise_box_agreement(
         first, second = sides[a].subset(shared), sides[b].subset(shared)
         image, i, j, ious = _match_batch(first.arrays, second.arrays, threshold)
         same = first.label_at(image, i) == second.label_at(image, j)
-        totals = _Totals()
+        totals = MatchTotals()
         totals.add(first.count, second.count, ious, int(same.sum()))
         results[a, b] = totals.result(len(shared))
     return results
@@ -331,7 +331,12 @@ def _batched_iou(first: Any, second: Any) -> FloatArray:
     return np.asarray(np.where(union > 0, inter / safe, 0.0), dtype=np.float64)
 
 
-class _Totals:
+class MatchTotals:
+    """Running counts of a matching, turned into a `BoxAgreement` at the end.
+
+    Boxes and shapes (`annotary.quality.shapes`) share it.
+    """
+
     def __init__(self) -> None:
         self.first = 0
         self.second = 0
@@ -346,14 +351,14 @@ class _Totals:
         self.iou_sum += float(ious.sum())
         self.same_label += same
 
-    def result(self, images: int) -> BoxAgreement:
-        m = self.matched
+    def result(self, images: int, noun: str = "boxes") -> BoxAgreement:
+        m, first, second = self.matched, self.first, self.second
         return BoxAgreement(
-            precision=_share(m, self.second, "the second annotator drew no boxes"),
-            recall=_share(m, self.first, "the first annotator drew no boxes"),
-            f1=_share(2 * m, self.first + self.second, "neither annotator drew a box"),
-            mean_iou=_share(self.iou_sum, m, "no boxes were matched"),
-            label_agreement=_share(self.same_label, m, "no boxes were matched"),
+            precision=_share(m, second, f"the second annotator drew no {noun}"),
+            recall=_share(m, first, f"the first annotator drew no {noun}"),
+            f1=_share(2 * m, first + second, f"neither annotator drew any {noun}"),
+            mean_iou=_share(self.iou_sum, m, f"no {noun} were matched"),
+            label_agreement=_share(self.same_label, m, f"no {noun} were matched"),
             matched=m,
             first_count=self.first,
             second_count=self.second,

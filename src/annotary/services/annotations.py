@@ -16,7 +16,7 @@ from annotary.core.models import (
     Role,
     User,
 )
-from annotary.core.regions import Region, Span
+from annotary.core.regions import Mask, Region, Span
 from annotary.errors import InvalidInput, NotFound, PermissionDenied, StaleVersion
 from annotary.services.audit import record
 from annotary.services.items import can_see_item, item_row
@@ -69,7 +69,7 @@ def to_annotation(row: RowMapping) -> Annotation:
 
 
 def check_regions(project: Project, item: RowMapping, regions: list[Region]) -> None:
-    """Labels must be in the schema; spans must lie inside the text."""
+    """Labels in the schema, spans inside the text, masks of the image's size."""
     names = set(project.label_schema.names)
     text = item["text"]
     media = item["media"] or {}
@@ -109,6 +109,13 @@ def check_regions(project: Project, item: RowMapping, regions: list[Region]) -> 
                     f"the stored text {stored!r} at [{region.start}, {region.end})",
                     field=f"regions[{index}].text",
                 )
+        size = (media.get("height"), media.get("width"))
+        if isinstance(region, Mask) and all(size) and tuple(region.size) != size:
+            raise InvalidInput(
+                f"regions[{index}]: mask size {list(region.size)} is not the "
+                f"image's [height, width] {list(size)}",
+                field=f"regions[{index}].size",
+            )
 
 
 def _coordinates(region: Region) -> list[float]:

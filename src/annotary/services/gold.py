@@ -9,6 +9,7 @@ from sqlalchemy import delete, select
 from annotary.core.models import Role, User
 from annotary.core.regions import Region
 from annotary.services.annotations import parse_regions
+from annotary.services.audit import record
 from annotary.services.items import item_row
 from annotary.services.users import now, require_role
 from annotary.services.workspace import Workspace
@@ -41,6 +42,16 @@ def set_gold(
                 delete(t.gold_answers).where(t.gold_answers.c.item_id.in_(list(parsed)))
             )
             conn.execute(t.gold_answers.insert(), rows)
+        for project_id in sorted(projects_seen):
+            items = [r["item_id"] for r in rows if r["project_id"] == project_id]
+            record(
+                conn,
+                "gold.set",
+                project_id=project_id,
+                user=actor,
+                target=",".join(map(str, items[:20])),
+                data={"items": len(items)},
+            )
     return len(rows)
 
 

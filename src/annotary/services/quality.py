@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import statistics
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from datetime import datetime
 from itertools import combinations
 from typing import Any
@@ -26,7 +26,9 @@ from annotary.quality.boxes import pairwise_box_agreement
 from annotary.quality.gold import gold_accuracy
 from annotary.quality.ratings import RatingTable, rating_table
 from annotary.quality.result import MetricResult
+from annotary.quality.shapes import pairwise_shape_agreement, shapes_agree
 from annotary.quality.spans import span_agreement, span_f1, token_kappa
+from annotary.quality.transcripts import transcript_agreement
 from annotary.services import gold as gold_service
 from annotary.services.annotations import annotation_row, parse_regions, to_annotation
 from annotary.services.projects import load_project
@@ -88,7 +90,8 @@ def quality_report(
 
     Returns:
         Keys ``project``, ``filters``, ``counts``, ``agreement`` (``classes``,
-        ``boxes``, ``spans`` as the data has them, each with ``overall``,
+        ``boxes``, ``shapes`` (polygons and masks), ``spans``, ``transcripts``
+        as the data has them, each with ``overall``,
         ``per_label``, ``per_pair`` and ``per_guideline_version``),
         ``disagreements``, ``confusion``, ``gold``, ``rejection``,
         ``timeline`` and ``annotators`` (the annotator cards).
@@ -188,8 +191,12 @@ def _agreement(work: Work, project: Project, iou_threshold: float) -> Json:
         out["classes"] = _class_agreement(work, project)
     if work.boxes:
         out["boxes"] = _box_agreement(work, iou_threshold)
+    if work.shapes:
+        out["shapes"] = _shape_agreement(work, iou_threshold)
     if work.spans:
         out["spans"] = _span_agreement(work)
+    if work.transcripts:
+        out["transcripts"] = _transcript_agreement(work)
     return out
 
 
@@ -326,17 +333,37 @@ def _class_pairs(
 
 
 def _box_agreement(work: Work, iou_threshold: float) -> Json:
-    pairs = pairwise_box_agreement(work.boxes, iou_threshold)
+    return _matched_agreement(
+        work.boxes,
+        lambda drawn: pairwise_box_agreement(drawn, iou_threshold),
+        lambda item, a, b: boxes_agree(a, b, iou_threshold),
+        iou_threshold,
+    )
+
+
+def _shape_agreement(work: Work, iou_threshold: float) -> Json:
+    """Polygons and masks, matched by IoU on the image grid."""
+    return _matched_agreement(
+        work.shapes,
+        lambda drawn: pairwise_shape_agreement(drawn, iou_threshold, work.sizes),
+        lambda item, a, b: shapes_agree(a, b, iou_threshold, work.sizes.get(item)),
+        iou_threshold,
+    )
+
+
+def _matched_agreement(
+    drawn: dict[Any, dict[Hashable, list[Any]]],
+    pairwise: Callable[[dict[Any, dict[Hashable, list[Any]]]], dict[Any, Any]],
+    agree: Callable[[Any, list[Any], list[Any]], bool],
+    iou_threshold: float,
+) -> Json:
+    """Agreement of regions matched by IoU (boxes, shapes), JSON-ready."""
     per_pair = []
-    for (a, b), result in pairs.items():
-        shared = sorted(i for i, row in work.boxes.items() if a in row and b in row)
+    for (a, b), result in pairwise(drawn).items():
+        shared = sorted(i for i, row in drawn.items() if a in row and b in row)
         if not shared:
             continue
-        differ = [
-            i
-            for i in shared
-            if not boxes_agree(work.boxes[i][a], work.boxes[i][b], iou_threshold)
-        ]
+        differ = [i for i in shared if not agree(i, drawn[i][a], drawn[i][b])]
         per_pair.append(
             {
                 "first": str(a),
@@ -349,9 +376,9 @@ def _box_agreement(work: Work, iou_threshold: float) -> Json:
     return {
         "iou_threshold": iou_threshold,
         "overall": _pooled(per_pair, ("precision", "recall", "f1", "mean_iou")),
-        "items": sorted(work.boxes),
+        "items": sorted(drawn),
         "disagreements": sorted({i for p in per_pair for i in p["disagreements"]}),
-        "per_label": _box_per_label(work, iou_threshold),
+        "per_label": _matched_per_label(drawn, pairwise),
         "per_pair": per_pair,
     }
 
@@ -368,26 +395,25 @@ def _box_json(result: Any) -> Json:
     return out
 
 
-def _box_per_label(work: Work, iou_threshold: float) -> Json:
+def _matched_per_label(
+    drawn: dict[Any, dict[Hashable, list[Any]]],
+    pairwise: Callable[[dict[Any, dict[Hashable, list[Any]]]], dict[Any, Any]],
+) -> Json:
     labels = sorted(
-        {
-            b.label or ""
-            for row in work.boxes.values()
-            for bs in row.values()
-            for b in bs
-        }
+        {r.label or "" for row in drawn.values() for rs in row.values() for r in rs}
     )
     out = {}
     for label in labels:
         subset = {
             item: {
-                a: [b for b in bs if (b.label or "") == label] for a, bs in row.items()
+                a: [r for r in rs if (r.label or "") == label] for a, rs in row.items()
             }
-            for item, row in work.boxes.items()
+            for item, row in drawn.items()
         }
-        pairs = pairwise_box_agreement(subset, iou_threshold)
-        rows = [_box_json(result) for result in pairs.values() if result.images]
-        items = sorted(i for i, row in subset.items() if any(bs for bs in row.values()))
+        rows = [
+            _box_json(result) for result in pairwise(subset).values() if result.images
+        ]
+        items = sorted(i for i, row in subset.items() if any(rs for rs in row.values()))
         out[label] = {**_pooled(rows, ("f1", "mean_iou")), "items": items}
     return out
 
@@ -467,6 +493,35 @@ def _span_per_label(work: Work) -> Json:
     return out
 
 
+def _transcript_agreement(work: Work) -> Json:
+    """WER and CER per pair (the first annotator is the reference); lower is closer."""
+    per_pair = []
+    for (a, b), rates in transcript_agreement(work.transcripts).items():
+        shared = sorted(
+            i for i, row in work.transcripts.items() if a in row and b in row
+        )
+        if not shared:
+            continue
+        differ = [i for i in shared if work.transcripts[i][a] != work.transcripts[i][b]]
+        per_pair.append(
+            {
+                "first": str(a),
+                "second": str(b),
+                "wer": metric(rates["wer"]),
+                "cer": metric(rates["cer"]),
+                "items": shared,
+                "disagreements": differ,
+            }
+        )
+    return {
+        "overall": _pooled(per_pair, ("wer", "cer")),
+        "items": sorted(work.transcripts),
+        "disagreements": sorted({i for p in per_pair for i in p["disagreements"]}),
+        "per_label": {},
+        "per_pair": per_pair,
+    }
+
+
 def _disagreements(work: Work, iou_threshold: float) -> list[Json]:
     """Items where annotators differ, with the annotations to open side by side."""
     found: dict[int, set[str]] = {}
@@ -476,6 +531,14 @@ def _disagreements(work: Work, iou_threshold: float) -> list[Json]:
         for a, b in combinations(drawn, 2):
             if not boxes_agree(drawn[a], drawn[b], iou_threshold):
                 found.setdefault(item, set()).add("boxes")
+    for item, shapes in work.shapes.items():
+        size = work.sizes.get(item)
+        for a, b in combinations(shapes, 2):
+            if not shapes_agree(shapes[a], shapes[b], iou_threshold, size):
+                found.setdefault(item, set()).add("shapes")
+    for item, said in work.transcripts.items():
+        if len(set(said.values())) > 1:
+            found.setdefault(item, set()).add("transcripts")
     for item, marked in work.spans.items():
         keys = {
             frozenset((s.start, s.end, s.label) for s in ss) for ss in marked.values()
@@ -699,6 +762,13 @@ def _comparisons(
     for item, boxes in work.boxes.items():
         for a, b in combinations(boxes, 2):
             yield item, a, b, boxes_agree(boxes[a], boxes[b], iou_threshold)
+    for item, shapes in work.shapes.items():
+        size = work.sizes.get(item)
+        for a, b in combinations(shapes, 2):
+            yield item, a, b, shapes_agree(shapes[a], shapes[b], iou_threshold, size)
+    for item, said in work.transcripts.items():
+        for a, b in combinations(said, 2):
+            yield item, a, b, said[a] == said[b]
     for item, spans in work.spans.items():
         for a, b in combinations(spans, 2):
             keys = [{(s.start, s.end, s.label) for s in spans[x]} for x in (a, b)]

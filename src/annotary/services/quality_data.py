@@ -15,8 +15,9 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from annotary.core.models import Annotation, Project
-from annotary.core.regions import BBox, ClassRegion, Region, Span
+from annotary.core.regions import BBox, ClassRegion, Mask, Polygon, Region, Span
 from annotary.quality.boxes import box_agreement
+from annotary.quality.shapes import Shape, Size, shapes_agree
 from annotary.services.annotations import parse_regions
 from annotary.storage import tables as t
 
@@ -60,16 +61,25 @@ class Work:
         classes: ``item -> annotator -> label`` (a frozenset when the schema
             is multi-label) for annotations with class regions.
         boxes: ``item -> annotator -> boxes`` for annotations with boxes.
+        shapes: ``item -> annotator -> polygons and masks`` for annotations
+            with them.
         spans: ``item -> annotator -> spans`` for annotations with spans.
+        transcripts: ``item -> annotator -> text``, the annotation's
+            transcript regions in time order joined by spaces.
         texts: ``item -> text`` of the items with spans.
+        sizes: ``item -> (height, width)`` of the images with shapes, where
+            known.
         ids: ``(item, annotator) -> annotation id``.
     """
 
     annotations: list[Done] = field(default_factory=list)
     classes: dict[Any, dict[Hashable, Any]] = field(default_factory=dict)
     boxes: dict[Any, dict[Hashable, list[BBox]]] = field(default_factory=dict)
+    shapes: dict[Any, dict[Hashable, list[Shape]]] = field(default_factory=dict)
     spans: dict[Any, dict[Hashable, list[Span]]] = field(default_factory=dict)
+    transcripts: dict[Any, dict[Hashable, str]] = field(default_factory=dict)
     texts: dict[Any, str] = field(default_factory=dict)
+    sizes: dict[Any, Size | None] = field(default_factory=dict)
     ids: dict[tuple[int, Hashable], int] = field(default_factory=dict)
 
     @property
@@ -122,6 +132,8 @@ def load_work(
         _add(work, annotation, multi, tools)
     if work.spans:
         work.texts = item_texts(conn, list(work.spans))
+    if work.shapes:
+        work.sizes = item_sizes(conn, list(work.shapes))
     return work
 
 
@@ -131,6 +143,18 @@ def item_texts(conn: Connection, item_ids: list[int]) -> dict[int, str]:
         select(t.items.c.id, t.items.c.text).where(t.items.c.id.in_(item_ids))
     ).all()
     return {item_id: text or "" for item_id, text in rows}
+
+
+def item_sizes(conn: Connection, item_ids: list[int]) -> dict[int, Size | None]:
+    """``item id -> (height, width)`` of the upright image, None when unknown."""
+    rows = conn.execute(
+        select(t.items.c.id, t.items.c.media).where(t.items.c.id.in_(item_ids))
+    ).all()
+    out: dict[int, Size | None] = {}
+    for item_id, media in rows:
+        height, width = (media or {}).get("height"), (media or {}).get("width")
+        out[item_id] = (int(height), int(width)) if height and width else None
+    return out
 
 
 def gold_regions(conn: Connection, project_id: int) -> dict[int, list[Region]]:
@@ -166,11 +190,24 @@ def _add(work: Work, annotation: Done, multi: bool, tools: set[str]) -> None:
         work.classes.setdefault(item, {})[author] = answer
     boxes = [BBox.model_validate(r) for r in raw if r.get("type") == "bbox"]
     spans = [Span.model_validate(r) for r in raw if r.get("type") == "span"]
+    shapes = [
+        _SHAPES[r["type"]].model_validate(r) for r in raw if r.get("type") in _SHAPES
+    ]
     regions = raw
     if boxes or (not regions and "bbox" in tools):
         work.boxes.setdefault(item, {})[author] = boxes
+    if shapes or (not regions and tools & set(_SHAPES)):
+        work.shapes.setdefault(item, {})[author] = shapes
     if spans or (not regions and "span" in tools):
         work.spans.setdefault(item, {})[author] = spans
+    said = [r for r in raw if r.get("type") == "transcript"]
+    if said or (not regions and "transcript" in tools):
+        said.sort(key=lambda r: (r.get("start") is None, r.get("start") or 0.0))
+        text = " ".join(str(r.get("text") or "") for r in said)
+        work.transcripts.setdefault(item, {})[author] = " ".join(text.split())
+
+
+_SHAPES: dict[str, type[Polygon] | type[Mask]] = {"polygon": Polygon, "mask": Mask}
 
 
 def _raw_class_answer(raw: list[dict[str, Any]], multi: bool) -> Any:
@@ -212,8 +249,9 @@ def matches_gold(
 ) -> bool:
     """Whether an annotation's regions agree with a gold answer.
 
-    Classes must be equal, spans equal in start, end and label, and boxes all
-    matched one to one at ``iou_threshold`` with the same labels.
+    Classes must be equal, spans equal in start, end and label, and boxes,
+    and polygons and masks, all matched one to one at ``iou_threshold`` with
+    the same labels.
     """
     if class_answer(answer, multi) != class_answer(regions, multi):
         return False
@@ -223,7 +261,11 @@ def matches_gold(
         return False
     boxes = [b for b in regions if isinstance(b, BBox)]
     gold_boxes = [b for b in answer if isinstance(b, BBox)]
-    return boxes_agree(gold_boxes, boxes, iou_threshold)
+    if not boxes_agree(gold_boxes, boxes, iou_threshold):
+        return False
+    shapes = [s for s in regions if isinstance(s, Polygon | Mask)]
+    gold_shapes = [s for s in answer if isinstance(s, Polygon | Mask)]
+    return shapes_agree(gold_shapes, shapes, iou_threshold)
 
 
 def boxes_agree(first: list[BBox], second: list[BBox], threshold: float) -> bool:

@@ -270,6 +270,11 @@ def reviews_of(
 def audit_log(
     ws: Workspace, project_id: int, *, actor: User | None = None, limit: int = 200
 ) -> list[dict[str, Any]]:
+    """The project's audit events, newest first: action, target, user, data, time.
+
+    Raises:
+        PermissionDenied: The actor is not a manager of the project.
+    """
     with ws.db.read() as conn:
         require_role(conn, actor, project_id, Role.manager)
         rows = conn.execute(

@@ -128,6 +128,14 @@ def gold_feedback(aid: int, ws: WS, actor: Actor) -> Any:
     return feedback
 
 
+@router.get("/projects/{pid}/audit")
+def audit_log(
+    pid: int, ws: WS, actor: Actor, limit: int = Query(default=200, ge=1, le=5000)
+) -> list[dict[str, Any]]:
+    """Who changed what and when in the project, newest first (managers)."""
+    return review.audit_log(ws, pid, actor=actor, limit=limit)
+
+
 @router.put("/projects/{pid}/gold")
 def set_gold(pid: int, body: GoldAnswers, ws: WS, actor: Actor) -> dict[str, int]:
     """Store gold answers (item id -> regions), replacing earlier ones."""
