@@ -168,3 +168,38 @@ def test_snapshots_freeze_hash_and_diff(sqlite_workspace: Workspace) -> None:
     assert diff["split_changed"] == [{"item": ids[2], "before": None, "after": "test"}]
     assert diff["files_changed"] == ["export/annotary.jsonl"]
     assert snapshots.resolve_snapshot(ws, "P:after-fix") == v2["id"]
+
+
+def test_snapshots_racing_for_one_name(workspace: Workspace) -> None:
+    import threading
+
+    from annotary.errors import Conflict
+
+    project = projects.create_project(workspace, "P", "text", label_schema=NER)
+    add_texts(workspace, project.id, ["Ada", "Bob"])
+    barrier = threading.Barrier(4)
+    made: list[dict[str, Any]] = []
+    refused: list[Conflict] = []
+
+    def take() -> None:
+        barrier.wait()
+        try:
+            made.append(snapshots.create_snapshot(workspace, project.id, name="v1"))
+        except Conflict as error:
+            refused.append(error)
+
+    threads = [threading.Thread(target=take) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(made) == 1 and len(refused) == 3
+    assert all("has a snapshot named 'v1'" in str(error) for error in refused)
+    folder = Path(made[0]["path"])
+    assert folder.name == "v1"
+    manifest = snapshots.get_manifest(workspace, made[0]["id"])
+    for relative, digest in manifest["files"].items():
+        assert snapshots._sha256(folder / relative) == digest
+    # Nothing half-built is left beside it.
+    assert [p.name for p in folder.parent.iterdir()] == ["v1"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 import shutil
 import zipfile
 from collections import Counter
@@ -11,7 +12,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
+from sqlalchemy.exc import IntegrityError
 
 from annotary.core.models import Annotation, Item, Role, User
 from annotary.errors import Conflict, InvalidInput, NotFound
@@ -60,9 +62,10 @@ def create_snapshot(
             f"snapshot name {name!r} may hold letters, digits, '-', '_' and '.' only",
             field="name",
         )
-    folder = ws.root / "snapshots" / str(project_id) / name
-    if folder.exists():
-        shutil.rmtree(folder)
+    final = ws.root / "snapshots" / str(project_id) / name
+    # Built aside and moved into place once the name is ours in the database,
+    # so two snapshots racing for one name never write into the same folder.
+    folder = final.with_name(f".{name}.{secrets.token_hex(6)}.partial")
     folder.mkdir(parents=True)
 
     listed: list[dict[str, Any]] = []
@@ -114,30 +117,42 @@ def create_snapshot(
     text = json.dumps(manifest, indent=1, sort_keys=True, ensure_ascii=False)
     (folder / MANIFEST).write_text(text, encoding="utf-8")
     manifest_sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    with ws.db.write() as conn:
-        snapshot_id = inserted_id(
-            conn.execute(
-                t.snapshots.insert().values(
-                    project_id=project_id,
-                    name=name,
-                    format=report.format,
-                    path=str(folder),
-                    manifest_sha256=manifest_sha,
-                    manifest=manifest,
-                    created_by=actor.username if actor else None,
-                    created_at=created,
-                )
-            )
-        )
-        record(
-            conn,
-            "snapshot.create",
-            project_id=project_id,
-            user=actor,
-            target=name,
-            data={"sha256": manifest_sha},
-        )
-    return _summary(snapshot_id, name, manifest, manifest_sha, folder)
+    try:
+        with ws.db.write() as conn:
+            row = {
+                "project_id": project_id,
+                "name": name,
+                "format": report.format,
+                "path": str(final),
+                "manifest_sha256": manifest_sha,
+                "manifest": manifest,
+                "created_by": actor.username if actor else None,
+                "created_at": created,
+            }
+            snapshot_id = _record(conn, row, actor)
+    except IntegrityError:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise Conflict(
+            f"project {project.name!r} has a snapshot named {name!r}", field="name"
+        ) from None
+    if final.exists():  # left by a run that died before it was recorded
+        shutil.rmtree(final)
+    folder.rename(final)
+    return _summary(snapshot_id, name, manifest, manifest_sha, final)
+
+
+def _record(conn: Connection, row: dict[str, Any], actor: User | None) -> int:
+    """Insert the snapshot row and its audit event; the new id."""
+    snapshot_id = inserted_id(conn.execute(t.snapshots.insert().values(**row)))
+    record(
+        conn,
+        "snapshot.create",
+        project_id=row["project_id"],
+        user=actor,
+        target=row["name"],
+        data={"sha256": row["manifest_sha256"]},
+    )
+    return snapshot_id
 
 
 def _summary(
