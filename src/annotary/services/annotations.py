@@ -389,9 +389,7 @@ def _one_per_person(
     """
     if assignment_state == "skipped":
         raise PermissionDenied(f"you skipped item {item_id}; it is no longer yours")
-    mine = (
-        conn.execute(_MINE, {"iid": item_id, "uid": actor.id}).mappings().first()
-    )
+    mine = conn.execute(_MINE, {"iid": item_id, "uid": actor.id}).mappings().first()
     if mine is not None:
         raise StaleVersion(
             f"you already have annotation {mine['id']} on item {item_id}; "
