@@ -242,7 +242,7 @@ def next_item_with_draft(
             row = conn.execute(_ITEM, {"iid": held.item_id}).mappings().one()
             return to_item(row), _own_draft(conn, held.item_id, user.id)
 
-        row = None
+        row: Any = None
         gold = settings.gold_rate > 0 and _gold_turn(
             conn, project_id, user.id, settings.gold_rate, settings.seed
         )
