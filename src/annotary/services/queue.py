@@ -239,8 +239,8 @@ def next_item_with_draft(
         held = conn.execute(_HELD, {"pid": project_id, "uid": user.id}).first()
         if held is not None:
             conn.execute(_RENEW, {"aid": held.id, "until": lease_until})
-            row = conn.execute(_ITEM, {"iid": held.item_id}).mappings().one()
-            return to_item(row), _own_draft(conn, held.item_id, user.id)
+            again = conn.execute(_ITEM, {"iid": held.item_id}).mappings().one()
+            return to_item(again), _own_draft(conn, held.item_id, user.id)
 
         row: Any = None
         gold = settings.gold_rate > 0 and _gold_turn(
