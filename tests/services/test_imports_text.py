@@ -129,3 +129,21 @@ def test_light_rows_and_full_drafts_mix_in_one_import(workspace: Workspace) -> N
         "plain",
         "with label",
     ]
+
+
+def test_one_report_gathers_several_calls(workspace: Workspace) -> None:
+    from annotary.core.models import ImportReport, TextDraft
+
+    project = projects.create_project(workspace, "P", "text")
+    report = ImportReport(project="P")
+
+    def rows(*texts: str) -> list[TextDraft]:
+        return [
+            TextDraft(text, {}, f"x:{n}", hashlib.sha256(text.encode()).hexdigest())
+            for n, text in enumerate(texts, 1)
+        ]
+
+    imports.import_drafts(workspace, project.id, rows("a", "b"), report=report)
+    imports.import_drafts(workspace, project.id, rows("b", "c", "d"), report=report)
+
+    assert (report.read, report.added, report.duplicates) == (5, 4, 1)

@@ -68,7 +68,7 @@ def import_drafts(
     store = None
     batch: list[Draft] = []
     rejected = report.rejected
-    read = 0
+    read = report.read  # a report may gather several calls (one per path)
     ranks: list[int] = []  # the next queue position, found at the first batch
     try:
         for entry in entries:
