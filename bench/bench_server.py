@@ -61,6 +61,15 @@ def stop(server: subprocess.Popen[bytes]) -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """CPU seconds (user + system) a live process has used so far (Linux)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def wait_for_health(port: int, limit: float = 30.0) -> float:
     """Seconds until /api/v1/health first answers 200."""
     started = time.perf_counter()
@@ -154,14 +163,20 @@ def bench_next_item(root: Path, n: int, clients: int, rounds: int) -> None:
             )
             for i, token in enumerate(tokens)
         ]
+        cpu_before = cpu_seconds(server.pid)
+        client_before = time.process_time()
         started = time.perf_counter()
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
         wall = time.perf_counter() - started
+        cpu_after = cpu_seconds(server.pid)
+        client_cpu = time.process_time() - client_before
     finally:
         cpu = stop(server)
+    if cpu_before is not None and cpu_after is not None:
+        cpu = cpu_after - cpu_before  # the load phase only, start-up left out
     flat = sorted(x * 1000 for per in latencies for x in per)
     quantiles = statistics.quantiles(flat, n=100)
     print(
@@ -170,7 +185,9 @@ def bench_next_item(root: Path, n: int, clients: int, rounds: int) -> None:
         f"p50 {quantiles[49]:.1f} ms, p95 {quantiles[94]:.1f} ms, "
         f"p99 {quantiles[98]:.1f} ms (target p95 < 20 ms); "
         f"{len(flat) / wall:.0f} next+submit cycles/s; "
-        f"server CPU {cpu / len(flat) * 1000:.1f} ms per cycle"
+        f"server CPU {cpu / len(flat) * 1000:.1f} ms per cycle, "
+        f"client CPU {client_cpu / len(flat) * 1000:.1f} ms per cycle; "
+        f"load {os.getloadavg()[0]:.1f}"
     )
 
 

@@ -8,6 +8,7 @@ items >= 50,000 items/s, streamed.
 from __future__ import annotations
 
 import json
+import os
 import resource
 import sys
 import tempfile
@@ -37,12 +38,15 @@ def bench_import(root: Path, n: int) -> None:
     source = root / f"items{n}.jsonl"
     write_jsonl(source, n)
     before = rss_mb()
-    started = time.perf_counter()
+    started, started_cpu = time.perf_counter(), time.process_time()
     report = imports.import_paths(ws, project.id, [source])
     seconds = time.perf_counter() - started
+    cpu = time.process_time() - started_cpu
     print(
         f"import {n:>9,} JSONL items: {seconds:6.2f} s = {n / seconds:9,.0f} items/s "
-        f"(added {report.added:,}); peak RSS growth {rss_mb() - before:6.1f} MB"
+        f"wall, {cpu:6.2f} s = {n / cpu:9,.0f} items/s CPU "
+        f"(added {report.added:,}); peak RSS growth {rss_mb() - before:6.1f} MB; "
+        f"load {os.getloadavg()[0]:.1f}"
     )
     ws.close()
 
@@ -86,13 +90,15 @@ def bench_export(root: Path, n: int) -> None:
             ],
         )
     before = rss_mb()
-    started = time.perf_counter()
+    started, started_cpu = time.perf_counter(), time.process_time()
     report = exports.export_project(ws, pid, "jsonl", root / "out.jsonl")
     seconds = time.perf_counter() - started
+    cpu = time.process_time() - started_cpu
     print(
         f"export {report.items:>9,} annotated items as JSONL: {seconds:6.2f} s = "
-        f"{report.items / seconds:9,.0f} items/s; peak RSS growth "
-        f"{rss_mb() - before:6.1f} MB"
+        f"{report.items / seconds:9,.0f} items/s wall, {cpu:6.2f} s = "
+        f"{report.items / cpu:9,.0f} items/s CPU; peak RSS growth "
+        f"{rss_mb() - before:6.1f} MB; load {os.getloadavg()[0]:.1f}"
     )
     ws.close()
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from annotary.core.models import ItemDraft, Rejection
+from annotary.core.models import Rejection, TextDraft
 from annotary.ingest.readers import IngestOptions, read_sources
 
 
@@ -48,7 +48,7 @@ def test_bad_text_files_say_where_and_why(
         read_sources([path], IngestOptions(kind="text", field=field), tmp_dir=tmp_path)
     )
     rejections = [r for r in out if isinstance(r, Rejection)]
-    drafts = [d for d in out if isinstance(d, ItemDraft)]
+    drafts = [d for d in out if isinstance(d, TextDraft)]
     assert [d.text for d in drafts] == texts
     if rejected is None:
         assert rejections == []

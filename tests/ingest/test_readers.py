@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from annotary.core import ItemDraft
+from annotary.core import ItemDraft, TextDraft
 from annotary.errors import InvalidInput
 from annotary.ingest import IngestOptions, read_sources
 from annotary.media import MediaStore
@@ -170,6 +170,6 @@ def test_reader_counts_and_can_stop_early(tmp_path: Path) -> None:
     first = next(reader)
     reader.close()
 
-    assert isinstance(first, ItemDraft) and first.text == "line 0"
+    assert isinstance(first, TextDraft) and first.text == "line 0"
     assert reader.counts == {"drafts": 1, "rejected": 0}
     assert list(reader) == []

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from annotary.core import ItemDraft, Rejection
+from annotary.core import Rejection, TextDraft
 from tests.ingest.helpers import read, summary
 
 TRICKY = "  Grüße 👋🏽 from 東京\r\n\tsecond line\r\n  trailing spaces  \r\n"
@@ -26,7 +26,7 @@ def test_file_mode_keeps_emoji_crlf_and_spaces_byte_for_byte(tmp_path: Path) -> 
     results, encodings = read(tmp_path, [path], text_mode="file")
 
     [draft] = results
-    assert isinstance(draft, ItemDraft)
+    assert isinstance(draft, TextDraft)
     assert draft.text is not None
     assert draft.text.encode() == TRICKY.encode()
     assert draft.content_hash == hashlib.sha256(TRICKY.encode()).hexdigest()
@@ -255,7 +255,7 @@ def test_any_text_file_round_trips(tmp_path: Path, text: str) -> None:
     results, _ = read(tmp_path, [path], text_mode="file")
 
     [draft] = results
-    assert isinstance(draft, ItemDraft)
+    assert isinstance(draft, TextDraft)
     assert draft.text == text
 
 
@@ -278,7 +278,7 @@ def test_any_lines_round_trip(tmp_path: Path, lines: list[str], separator: str) 
 
     results, _ = read(tmp_path, [path])
 
-    assert [r.text for r in results if isinstance(r, ItemDraft)] == lines
+    assert [r.text for r in results if isinstance(r, TextDraft)] == lines
     assert not [r for r in results if isinstance(r, Rejection)]
 
 

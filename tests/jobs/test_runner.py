@@ -112,3 +112,30 @@ def test_a_job_whose_worker_died_is_queued_again(workspace: Workspace) -> None:
     assert resume_stale(workspace.db) == 1
     assert run_next(workspace.db) == job_id
     assert get_job(workspace.db, job_id)["state"] == "done"
+
+
+def test_worker_prepares_only_once_a_job_is_claimed(workspace: Workspace) -> None:
+    calls: list[str] = []
+    worker = Worker(
+        workspace.db, poll_seconds=0.02, prepare=lambda: calls.append("prepared")
+    )
+    worker.start()
+    try:
+        time.sleep(0.2)  # several idle polls: nothing to prepare for yet
+        assert calls == []
+        first = submit_job(workspace.db, "test.count", {"n": 1})
+        second = submit_job(workspace.db, "test.count", {"n": 2})
+        deadline = time.monotonic() + 10
+        while (
+            get_job(workspace.db, second)["state"] != "done"
+            and time.monotonic() < deadline
+        ):
+            time.sleep(0.02)
+    finally:
+        worker.stop()
+    assert calls == ["prepared"]
+    assert [get_job(workspace.db, j)["state"] for j in (first, second)] == [
+        "done",
+        "done",
+    ]
+    assert get_job(workspace.db, second)["result"] == {"counted": 2}

@@ -134,8 +134,9 @@ def start_worker(ws: Any) -> Any:
     from annotary.cli.common import load_job_handlers
     from annotary.jobs import Worker
 
-    load_job_handlers()
-    worker = Worker(ws.db, {"workspace": ws})
+    # The handlers (scikit-learn, OpenCV, ...) load in the worker's thread,
+    # while the server starts; the worker takes no job before they are there.
+    worker = Worker(ws.db, {"workspace": ws}, prepare=load_job_handlers)
     worker.start()
     return worker
 

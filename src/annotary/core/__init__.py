@@ -14,6 +14,7 @@ from annotary.core.models import (
     QueueOrder,
     Rejection,
     Role,
+    TextDraft,
     User,
 )
 from annotary.core.regions import (
@@ -61,6 +62,7 @@ __all__ = [
     "Role",
     "Segment",
     "Span",
+    "TextDraft",
     "Track",
     "Transcript",
     "User",

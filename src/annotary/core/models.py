@@ -172,6 +172,65 @@ class ItemDraft(BaseModel):
     flags: list[dict[str, Any]] = Field(default_factory=list)
 
 
+class TextDraft:
+    """A plain text item on its way in: the light twin of `ItemDraft`.
+
+    The text readers (.txt, .csv/.tsv, .jsonl, .json) yield these instead of
+    validated `ItemDraft` models, because a big import spends most of its time
+    building models otherwise. The reader has already done the checks that
+    matter: ``text`` is a non-empty ``str`` without NUL that encodes as UTF-8
+    within the size limit, ``meta`` is a JSON object (``str`` keys) and
+    ``content_hash`` is the SHA-256 of the UTF-8 text. The other `ItemDraft`
+    attributes read as their defaults, so code that reads drafts takes either.
+    """
+
+    __slots__ = ("text", "meta", "source", "content_hash")
+
+    media: None = None
+    external_id: None = None
+    file_path: None = None
+    split: None = None
+    status: None = None
+    excluded: bool = False
+    exclude_reason: None = None
+    annotations: tuple[()] = ()
+    flags: tuple[()] = ()
+
+    def __init__(
+        self, text: str, meta: dict[str, Any], source: str, content_hash: str
+    ) -> None:
+        self.text = text
+        self.meta = meta
+        self.source = source
+        self.content_hash = content_hash
+
+    def to_draft(self) -> ItemDraft:
+        """The same item as a validated `ItemDraft`."""
+        return ItemDraft(
+            text=self.text,
+            meta=self.meta,
+            source=self.source,
+            content_hash=self.content_hash,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, TextDraft):
+            return NotImplemented
+        return (self.text, self.meta, self.source, self.content_hash) == (
+            other.text,
+            other.meta,
+            other.source,
+            other.content_hash,
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return (
+            f"TextDraft(text={self.text!r}, meta={self.meta!r}, source={self.source!r})"
+        )
+
+
 class Rejection(BaseModel):
     """A file or row that could not be imported, and why."""
 

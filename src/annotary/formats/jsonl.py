@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
+import orjson
 from pydantic import ValidationError
 
 from annotary.core import Annotation, Item, ItemDraft, MediaRef, Project, Rejection
@@ -69,7 +70,9 @@ def dump_jsonl(ctx: ExportContext) -> ExportReport:
     copy_media = not is_file_target(ctx.out, FILE_NAME)
     logger.info("jsonl export of %s to %s started", ctx.project.name, target)
 
-    with target.open("w", encoding="utf-8", newline="\n") as handle:
+    items = annotation_count = region_count = 0
+    copied_files: set[str] = set()
+    with target.open("wb") as handle:
         _write_line(handle, _project_line(ctx))
         for item, annotations in ctx.records:
             line = _item_line(item, annotations)
@@ -77,21 +80,36 @@ def dump_jsonl(ctx: ExportContext) -> ExportReport:
                 copied = _copy_media(ctx, item, target.parent)
                 if copied is not None:
                     line["file"] = copied
-                    if copied not in report.files:
+                    if copied not in copied_files:
+                        copied_files.add(copied)
                         report.files.append(copied)
             _write_line(handle, line)
-            report.items += 1
-            report.annotations += len(annotations)
-            report.regions += sum(len(a.regions) for a in annotations)
+            items += 1
+            annotation_count += len(annotations)
+            region_count += sum(len(a.regions) for a in annotations)
+    report.items = items
+    report.annotations = annotation_count
+    report.regions = region_count
 
     report.files.insert(0, relative_name(target, ctx.out))
     logger.info("jsonl export wrote %s items", report.items)
     return report
 
 
-def _write_line(handle: IO[str], data: dict[str, Any]) -> None:
-    handle.write(json.dumps(data, ensure_ascii=False, sort_keys=True))
-    handle.write("\n")
+_DUMP_OPTIONS = (
+    orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS | orjson.OPT_APPEND_NEWLINE
+)
+
+
+def _write_line(handle: IO[bytes], data: dict[str, Any]) -> None:
+    """One JSON object per line, keys sorted, UTF-8, no spaces."""
+    try:
+        handle.write(orjson.dumps(data, option=_DUMP_OPTIONS))
+    except TypeError:  # an integer past 64 bits, or NaN: the slow, general way
+        text = json.dumps(
+            data, ensure_ascii=False, sort_keys=True, separators=(",", ":")
+        )
+        handle.write(text.encode() + b"\n")
 
 
 def _project_line(ctx: ExportContext) -> dict[str, Any]:

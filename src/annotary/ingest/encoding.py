@@ -35,8 +35,10 @@ def detect_encoding(path: Path) -> str:
 
     A byte-order mark decides first (``utf-8-sig`` drops a UTF-8 BOM, which is
     not content); then a file that is valid UTF-8 throughout is ``utf-8``;
-    anything else is guessed by charset-normalizer from a sample that holds
-    the start of the file and the first byte that is not UTF-8. Western text
+    a file that is mostly UTF-8 with a few stray bytes is ``utf-8`` too (the
+    readers reject its bad lines one by one, see `mostly_utf8`); anything
+    else is guessed by charset-normalizer from a sample that holds the start
+    of the file and the first byte that is not UTF-8. Western text
     is the most common and the one charset-normalizer guesses worst from a
     short sample, so it is tried first: ``cp1252``, named ``latin_1`` when no
     byte in 0x80-0x9F (where the two differ) occurs. Central European text
@@ -54,6 +56,10 @@ def detect_encoding(path: Path) -> str:
         file.seek(0)
         bad_at = _first_non_utf8(file)
         if bad_at is None:
+            return "utf-8"
+
+        file.seek(0)
+        if mostly_utf8(file):
             return "utf-8"
 
         file.seek(0)
@@ -105,6 +111,41 @@ def _looks_western(sample: bytes) -> bool:
             accented += char.isalpha()
         previous = char
     return accented <= _MAX_ACCENTED_SHARE * letters
+
+
+# One well-formed UTF-8 character of two to four bytes (RFC 3629).
+_UTF8_SEQUENCE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]"
+    rb"|\xe0[\xa0-\xbf][\x80-\xbf]"
+    rb"|[\xe1-\xec\xee\xef][\x80-\xbf]{2}"
+    rb"|\xed[\x80-\x9f][\x80-\xbf]"
+    rb"|\xf0[\x90-\xbf][\x80-\xbf]{2}"
+    rb"|[\xf1-\xf3][\x80-\xbf]{3}"
+    rb"|\xf4[\x80-\x8f][\x80-\xbf]{2}"
+)
+_ASCII = bytes(range(0x80))
+
+
+def mostly_utf8(file: BinaryIO) -> bool:
+    """Whether a file that is not valid UTF-8 is still UTF-8 with a few bad bytes.
+
+    Counts, over the whole file, the well-formed multi-byte UTF-8 characters
+    and the non-ASCII bytes outside them. Text in a legacy 8-bit code page
+    (cp1252, latin-1, cp1251, ...) almost never forms a well-formed sequence,
+    so there the first count stays near zero; a UTF-8 file with a few stray
+    bytes has more characters than stray bytes. Ties go to UTF-8.
+    """
+    characters = 0
+    stray = 0
+    while chunk := file.read(_CHUNK):
+        chunk += file.readline()  # never cut a character at the chunk's end
+        high = len(chunk.translate(None, _ASCII))
+        if not high:
+            continue
+        found = _UTF8_SEQUENCE.findall(chunk)
+        characters += len(found)
+        stray += high - sum(map(len, found))
+    return characters > 0 and characters >= stray
 
 
 def _first_non_utf8(file: BinaryIO) -> int | None:

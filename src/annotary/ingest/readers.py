@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
-from annotary.core import ItemDraft, Rejection
+from annotary.core import ItemDraft, Rejection, TextDraft
 from annotary.core.models import DATA_KINDS
 from annotary.errors import AnnotaryError, InvalidInput
 from annotary.ingest import text
@@ -41,7 +41,7 @@ from annotary.media import DEFAULT_MAX_PIXELS, IMAGE_EXTENSIONS, MediaStore
 
 logger = logging.getLogger("annotary.ingest")
 
-Result = ItemDraft | Rejection
+Result = ItemDraft | TextDraft | Rejection
 
 TEXT_EXTENSIONS = frozenset({".txt", ".csv", ".tsv", ".jsonl", ".ndjson", ".json"})
 MEDIA_EXTENSIONS: dict[str, frozenset[str]] = {
@@ -67,6 +67,7 @@ class IngestOptions:
         max_members: most members a zip archive may hold.
         max_uncompressed_bytes: most bytes a zip archive may unpack to.
         max_image_pixels: images with more pixels are rejected.
+        max_text_bytes: a text item longer than this in UTF-8 is rejected.
     """
 
     kind: str
@@ -75,6 +76,7 @@ class IngestOptions:
     max_members: int = 100_000
     max_uncompressed_bytes: int = 10 * 2**30
     max_image_pixels: int = DEFAULT_MAX_PIXELS
+    max_text_bytes: int = text.MAX_TEXT_BYTES
 
 
 @dataclass
@@ -133,7 +135,7 @@ def read_sources(
     return SourceReader(_read_all([Path(path) for path in paths], context), context)
 
 
-class SourceReader(Iterator[ItemDraft | Rejection]):
+class SourceReader(Iterator[Result]):
     """The iterator `read_sources` returns, with what it learnt on the way.
 
     Attributes:
@@ -147,11 +149,11 @@ class SourceReader(Iterator[ItemDraft | Rejection]):
         self.encodings = context.encodings
         self.counts = context.counts
 
-    def __iter__(self) -> Iterator[ItemDraft | Rejection]:
+    def __iter__(self) -> Iterator[Result]:
         # The generator itself, so that a for loop pays no extra call per item.
         return self._results
 
-    def __next__(self) -> ItemDraft | Rejection:
+    def __next__(self) -> Result:
         return next(self._results)
 
     def close(self) -> None:
@@ -170,7 +172,12 @@ def _check_options(options: IngestOptions) -> None:
             f"text_mode {options.text_mode!r} is not 'line' or 'file'",
             field="text_mode",
         )
-    for name in ("max_members", "max_uncompressed_bytes", "max_image_pixels"):
+    for name in (
+        "max_members",
+        "max_uncompressed_bytes",
+        "max_image_pixels",
+        "max_text_bytes",
+    ):
         if getattr(options, name) <= 0:
             raise InvalidInput(f"{name} must be positive", field=name)
 
@@ -182,10 +189,10 @@ def _read_all(paths: list[Path], context: _Context) -> Iterator[Result]:
     try:
         for path in paths:
             for result in _read_path(path, context):
-                if type(result) is ItemDraft:
-                    counts["drafts"] += 1
-                else:
+                if type(result) is Rejection:
                     counts["rejected"] += 1
+                else:
+                    counts["drafts"] += 1
                 yield result
     finally:
         for folder in context.kept_folders:
@@ -260,17 +267,20 @@ def _read_text(
         context.encodings[display] = encoding
 
     options = context.options
+    limit = options.max_text_bytes
     if suffix in (".jsonl", ".ndjson"):
-        yield from text.read_jsonl(path, display, encoding, options.field)
+        yield from text.read_jsonl(path, display, encoding, options.field, limit)
     elif suffix == ".json":
-        yield from text.read_json(path, display, encoding, options.field)
+        yield from text.read_json(path, display, encoding, options.field, limit)
     elif suffix in (".csv", ".tsv"):
         delimiter = "\t" if suffix == ".tsv" else ","
-        yield from text.read_csv(path, display, encoding, options.field, delimiter)
+        yield from text.read_csv(
+            path, display, encoding, options.field, delimiter, limit
+        )
     elif options.text_mode == "file":
-        yield from text.read_txt_file(path, display, encoding)
+        yield from text.read_txt_file(path, display, encoding, limit)
     else:
-        yield from text.read_txt_lines(path, display, encoding)
+        yield from text.read_txt_lines(path, display, encoding, limit)
 
 
 def _read_media(

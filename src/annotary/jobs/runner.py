@@ -183,12 +183,23 @@ def _finish(db: Database, job_id: int, **values: Any) -> None:
         )
 
 
-def run_next(db: Database, extra: dict[str, Any] | None = None) -> int | None:
-    """Claim and run one queued job; its id, or None when none was queued."""
+def run_next(
+    db: Database,
+    extra: dict[str, Any] | None = None,
+    *,
+    prepare: Callable[[], None] | None = None,
+) -> int | None:
+    """Claim and run one queued job; its id, or None when none was queued.
+
+    ``prepare`` is called once a job is claimed, before its handler is looked
+    up (a worker imports its handlers there).
+    """
     worker = f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
     job = _claim(db, worker)
     if job is None:
         return None
+    if prepare is not None:
+        prepare()
     ctx = JobContext(db, job["id"], job["project_id"], job["params"], extra or {})
     log.info("job %s (%s) started", job["id"], job["kind"])
     try:
@@ -215,10 +226,15 @@ class Worker:
         db: Database,
         extra: dict[str, Any] | None = None,
         poll_seconds: float = 0.5,
+        prepare: Callable[[], None] | None = None,
     ) -> None:
+        """``prepare`` runs in the worker's thread once a job is waiting,
+        before the worker takes it: importing the job handlers (scikit-learn,
+        OpenCV, ...) then keeps them off a server's start-up path."""
         self.db = db
         self.extra = extra or {}
         self.poll_seconds = poll_seconds
+        self._prepare = prepare
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread = threading.Thread(
@@ -237,10 +253,18 @@ class Worker:
         self._wake.set()
         self._thread.join(timeout)
 
+    def _prepared(self) -> None:
+        if self._prepare is not None:
+            prepare, self._prepare = self._prepare, None
+            try:
+                prepare()
+            except Exception:  # the job then fails, naming its missing handler
+                log.exception("job worker could not load its job handlers")
+
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
-                ran = run_next(self.db, self.extra)
+                ran = run_next(self.db, self.extra, prepare=self._prepared)
             except Exception:  # the database went away: wait and retry
                 log.exception("job worker could not claim a job")
                 ran = None

@@ -22,6 +22,11 @@ from annotary.core.regions import Region
 from annotary.core.schema import LabelSchema
 from annotary.errors import InvalidInput, SchemaError
 
+# Share of labelled items held out to score a retrained model. Here, not in
+# services.prelabel, so that the API can name the default without loading
+# numpy and scikit-learn at start-up.
+HOLDOUT_SHARE = 0.2
+
 
 @dataclass
 class PrelabelInput:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
 from annotary import __version__
@@ -37,15 +37,17 @@ log = logging.getLogger("annotary.server")
 API_PREFIX = "/api/v1"
 WEB_DIST = Path(__file__).resolve().parent.parent / "web" / "dist"
 JSON_LIMIT_BYTES = 64 * 2**20
+# Routes are matched in this order on every request: the labeling loop's
+# (queue, annotations) first. No two routers share a path.
 ROUTERS = (
     health,
+    queue,
+    annotation_routes,
     auth,
     projects,
     guidelines,
     members,
     items,
-    annotation_routes,
-    queue,
     prelabel,
     imports,
     exports,
@@ -85,10 +87,10 @@ def create_app(workspace: Workspace, *, web_dist: Path | None = None) -> FastAPI
     app.state.workspace = workspace
     install_error_handlers(app)
 
-    api = APIRouter(prefix=API_PREFIX)
+    # Straight onto the app, not through one more router: every nesting level
+    # is matched again on every request.
     for module in ROUTERS:
-        api.include_router(module.router)
-    app.include_router(api)
+        app.include_router(module.router, prefix=API_PREFIX)
 
     @app.get("/api/docs", include_in_schema=False)
     def docs() -> HTMLResponse:

@@ -6,9 +6,10 @@ import functools
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import Connection, RowMapping, delete, func, select, update
+from sqlalchemy import Connection, RowMapping, bindparam, delete, select, update
 
 from annotary.core.models import (
+    ROLE_RANK,
     Annotation,
     AnnotationState,
     Origin,
@@ -23,7 +24,6 @@ from annotary.services.items import can_see_item, item_row
 from annotary.services.projects import load_project
 from annotary.services.users import now, require_role
 from annotary.services.workspace import Workspace
-from annotary.storage import inserted_id
 from annotary.storage import tables as t
 
 
@@ -34,6 +34,62 @@ def _regions() -> TypeAdapter[list[Region]]:
 
 
 DONE_STATES = ("submitted", "accepted")
+
+# Statements of the submit path, built once (see services.queue).
+_ann = t.annotations
+_asg = t.assignments
+_DONE_OF_ITEM = select(
+    _ann.c.author, _ann.c.origin, _ann.c.state, _ann.c.regions
+).where((_ann.c.item_id == bindparam("iid")) & _ann.c.state.in_(DONE_STATES))
+_SET_ITEM_STATE = (
+    update(t.items)
+    .where(t.items.c.id == bindparam("iid"))
+    .values(
+        annotation_count=bindparam("people"),
+        status=bindparam("status"),
+        labels=bindparam("labels"),
+    )
+)
+# The item, the person's role in its project and their assignment on it.
+_ITEM_FOR = (
+    select(
+        t.items,
+        t.memberships.c.role.label("_role"),
+        _asg.c.id.label("_assignment"),
+        _asg.c.state.label("_assignment_state"),
+    )
+    .select_from(t.items)
+    .outerjoin(
+        t.memberships,
+        (t.memberships.c.project_id == t.items.c.project_id)
+        & (t.memberships.c.user_id == bindparam("uid")),
+    )
+    .outerjoin(
+        _asg, (_asg.c.item_id == t.items.c.id) & (_asg.c.user_id == bindparam("uid"))
+    )
+    .where(t.items.c.id == bindparam("iid"))
+)
+_MINE = (
+    select(_ann)
+    .where(
+        (_ann.c.item_id == bindparam("iid"))
+        & (_ann.c.user_id == bindparam("uid"))
+        & (_ann.c.origin == "human")
+    )
+    .order_by(_ann.c.id.desc())
+    .limit(1)
+)
+_INSERT = _ann.insert().returning(*_ann.c)
+_HOLD_ONE_MORE = (
+    update(t.items)
+    .where(t.items.c.id == bindparam("iid"))
+    .values(holds=t.items.c.holds + 1)
+)
+_ASSIGNMENT_DONE = (
+    update(_asg)
+    .where(_asg.c.id == bindparam("aid"))
+    .values(state="done", leased_until=None)
+)
 
 
 def parse_regions(data: Any) -> list[Region]:
@@ -151,34 +207,21 @@ def _labels_of(regions: list[dict[str, Any]]) -> set[str]:
 
 
 def refresh_item(conn: Connection, item_id: int, overlap: int) -> None:
-    """Recompute an item's count of people who finished it, status and labels."""
+    """Recompute an item's count of people who finished it, status and labels.
+
+    One read of the item's finished annotations and one update.
+    """
     # People, not annotations: a reviewer's fix or a re-submit counts once;
     # an imported label set (no author) counts as one more person.
-    who = func.coalesce(t.annotations.c.author, "(imported)")
-    people = (
-        conn.execute(
-            select(func.count(func.distinct(who))).where(
-                (t.annotations.c.item_id == item_id)
-                & t.annotations.c.origin.in_(("human", "imported"))
-                & t.annotations.c.state.in_(DONE_STATES)
-            )
-        ).scalar()
-        or 0
-    )
-    regions = conn.execute(
-        select(t.annotations.c.regions).where(
-            (t.annotations.c.item_id == item_id)
-            & t.annotations.c.state.in_(DONE_STATES)
-        )
-    ).scalars()
+    people_seen: set[str] = set()
     labels: set[str] = set()
-    for value in regions:
-        labels |= _labels_of(value)
-    reviewed = conn.execute(
-        select(func.count()).where(
-            (t.annotations.c.item_id == item_id) & (t.annotations.c.state == "accepted")
-        )
-    ).scalar()
+    reviewed = False
+    for author, origin, state, regions in conn.execute(_DONE_OF_ITEM, {"iid": item_id}):
+        if origin in ("human", "imported"):
+            people_seen.add("(imported)" if author is None else author)
+        labels |= _labels_of(regions)
+        reviewed = reviewed or state == "accepted"
+    people = len(people_seen)
     if reviewed and people >= overlap:
         status = "reviewed"
     elif people >= overlap:
@@ -188,24 +231,35 @@ def refresh_item(conn: Connection, item_id: int, overlap: int) -> None:
     else:
         status = "new"
     conn.execute(
-        update(t.items)
-        .where(t.items.c.id == item_id)
-        .values(
-            annotation_count=people,
-            status=status,
-            labels="|" + "|".join(sorted(labels)) + "|" if labels else "",
-        )
+        _SET_ITEM_STATE,
+        {
+            "iid": item_id,
+            "people": people,
+            "status": status,
+            "labels": "|" + "|".join(sorted(labels)) + "|" if labels else "",
+        },
     )
 
 
 def _finish_assignment(
-    conn: Connection, project_id: int, item_id: int, user_id: int
+    conn: Connection,
+    project_id: int,
+    item_id: int,
+    user_id: int,
+    known: tuple[int | None, str | None] | None = None,
 ) -> None:
-    row = conn.execute(
-        select(t.assignments.c.id, t.assignments.c.state).where(
-            (t.assignments.c.item_id == item_id) & (t.assignments.c.user_id == user_id)
-        )
-    ).first()
+    """Mark the person's assignment on the item done (make one if none).
+
+    ``known``: the assignment's (id, state) when the caller already read it.
+    """
+    if known is not None:
+        row: Any = None if known[0] is None else known
+    else:
+        row = conn.execute(
+            select(_asg.c.id, _asg.c.state).where(
+                (_asg.c.item_id == item_id) & (_asg.c.user_id == user_id)
+            )
+        ).first()
     if row is None:
         conn.execute(
             t.assignments.insert().values(
@@ -218,23 +272,38 @@ def _finish_assignment(
                 created_at=now(),
             )
         )
-        conn.execute(
-            update(t.items)
-            .where(t.items.c.id == item_id)
-            .values(holds=t.items.c.holds + 1)
-        )
-    elif row.state != "done":
-        if row.state == "skipped":
-            conn.execute(
-                update(t.items)
-                .where(t.items.c.id == item_id)
-                .values(holds=t.items.c.holds + 1)
-            )
-        conn.execute(
-            update(t.assignments)
-            .where(t.assignments.c.id == row.id)
-            .values(state="done", leased_until=None)
-        )
+        conn.execute(_HOLD_ONE_MORE, {"iid": item_id})
+        return
+    assignment_id, state = row
+    if state != "done":
+        if state == "skipped":
+            conn.execute(_HOLD_ONE_MORE, {"iid": item_id})
+        conn.execute(_ASSIGNMENT_DONE, {"aid": assignment_id})
+
+
+def _item_for(conn: Connection, item_id: int, actor: User | None) -> RowMapping:
+    """The item's row for a new annotation by ``actor``, checked like
+    `item_row` + `can_see_item`, with the actor's role and assignment on it
+    (``_role``, ``_assignment``, ``_assignment_state``) in one query."""
+    if not 0 < item_id < 2**63:
+        raise NotFound(f"no item with id {item_id}")
+    uid = actor.id if actor is not None else -1
+    row = conn.execute(_ITEM_FOR, {"iid": item_id, "uid": uid}).mappings().first()
+    if row is None:
+        raise NotFound(f"no item with id {item_id}")
+    if actor is None or actor.is_admin:
+        return row
+    if row["_role"] is None:
+        raise NotFound(f"no project with id {row['project_id']}")
+    if Role(row["_role"]) == Role.annotator and row["_assignment"] is None:
+        raise PermissionDenied("the queue has not given you this item")
+    return row
+
+
+def _role_in(row: RowMapping, actor: User | None) -> Role:
+    if actor is None or actor.is_admin:
+        return Role.admin
+    return Role(row["_role"])
 
 
 def create_annotation(
@@ -255,14 +324,17 @@ def create_annotation(
     if state_value not in (AnnotationState.draft, AnnotationState.submitted):
         raise InvalidInput("a new annotation is a draft or submitted", field="state")
     with ws.db.write() as conn:
-        item = item_row(conn, item_id)
-        can_see_item(conn, actor, item)
+        item = _item_for(conn, item_id, actor)
         project = load_project(conn, item["project_id"])
         check_regions(project, item, parsed)
         if origin != "human":
-            require_role(conn, actor, project.id, Role.manager)
+            role = _role_in(item, actor)
+            if ROLE_RANK[role] < ROLE_RANK[Role.manager]:
+                raise PermissionDenied(
+                    f"this needs the manager role in the project; you are {role.value}"
+                )
         elif actor is not None:
-            _one_per_person(conn, item_id, actor)
+            _one_per_person(conn, item_id, actor, item["_assignment_state"])
         if parent_id is not None:
             parent = conn.execute(
                 select(t.annotations.c.item_id).where(t.annotations.c.id == parent_id)
@@ -272,31 +344,36 @@ def create_annotation(
                     "parent_id is no annotation of this item", field="parent_id"
                 )
         stamp = now()
-        aid = inserted_id(
+        created = (
             conn.execute(
-                t.annotations.insert().values(
-                    project_id=project.id,
-                    item_id=item_id,
-                    user_id=actor.id if actor and origin == "human" else None,
-                    author=(actor.username if actor else None)
+                _INSERT,
+                {
+                    "project_id": project.id,
+                    "item_id": item_id,
+                    "user_id": actor.id if actor and origin == "human" else None,
+                    "author": (actor.username if actor else None)
                     if origin == "human"
                     else model_name,
-                    origin=origin,
-                    model_name=model_name,
-                    model_version=model_version,
-                    parent_id=parent_id,
-                    guideline_version=project.guideline_version,
-                    state=state_value.value,
-                    regions=[r.model_dump(mode="json") for r in parsed],
-                    lead_time=lead_time,
-                    version=1,
-                    created_at=stamp,
-                    updated_at=stamp,
-                )
+                    "origin": origin,
+                    "model_name": model_name,
+                    "model_version": model_version,
+                    "parent_id": parent_id,
+                    "guideline_version": project.guideline_version,
+                    "state": state_value.value,
+                    "regions": [r.model_dump(mode="json") for r in parsed],
+                    "lead_time": lead_time,
+                    "version": 1,
+                    "created_at": stamp,
+                    "updated_at": stamp,
+                },
             )
+            .mappings()
+            .one()
         )
+        aid = created["id"]
         if origin == "human" and actor is not None and state_value == "submitted":
-            _finish_assignment(conn, project.id, item_id, actor.id)
+            known = (item["_assignment"], item["_assignment_state"])
+            _finish_assignment(conn, project.id, item_id, actor.id, known)
         refresh_item(conn, item_id, project.settings.overlap)
         record(
             conn,
@@ -306,41 +383,23 @@ def create_annotation(
             target=str(aid),
             data={"item_id": item_id, "state": state_value.value},
         )
-        made = _load(conn, aid)
+        made = to_annotation(created)
     if origin == "human" and state_value == AnnotationState.submitted:
         _after_submit(ws, project)
     return made
 
 
-def _one_per_person(conn: Connection, item_id: int, actor: User) -> None:
+def _one_per_person(
+    conn: Connection, item_id: int, actor: User, assignment_state: str | None
+) -> None:
     """A person has one annotation per item; a second create is a conflict.
 
     Two tabs of one person would otherwise each add an annotation; the second
     gets the first to reconcile with, like a stale update.
     """
-    skipped = conn.execute(
-        select(t.assignments.c.id).where(
-            (t.assignments.c.item_id == item_id)
-            & (t.assignments.c.user_id == actor.id)
-            & (t.assignments.c.state == "skipped")
-        )
-    ).first()
-    if skipped is not None:
+    if assignment_state == "skipped":
         raise PermissionDenied(f"you skipped item {item_id}; it is no longer yours")
-    mine = (
-        conn.execute(
-            select(t.annotations)
-            .where(
-                (t.annotations.c.item_id == item_id)
-                & (t.annotations.c.user_id == actor.id)
-                & (t.annotations.c.origin == "human")
-            )
-            .order_by(t.annotations.c.id.desc())
-            .limit(1)
-        )
-        .mappings()
-        .first()
-    )
+    mine = conn.execute(_MINE, {"iid": item_id, "uid": actor.id}).mappings().first()
     if mine is not None:
         raise StaleVersion(
             f"you already have annotation {mine['id']} on item {item_id}; "

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from annotary import plugins
 from annotary.core.models import Annotation, Item, Role, User
@@ -23,6 +23,30 @@ from annotary.storage import tables as t
 log = logging.getLogger("annotary.formats")
 PAGE = 2000
 _FINAL_ORDER = {"consensus": 0, "accepted": 1}
+
+
+_FLAG_FIELDS = ("check", "score", "reason", "cluster", "data", "decision")
+_PAGE_ALL = (
+    select(t.items)
+    .where(
+        (t.items.c.project_id == bindparam("pid")) & (t.items.c.id > bindparam("after"))
+    )
+    .order_by(t.items.c.id)
+    .limit(PAGE)
+)
+_PAGE_KEPT = _PAGE_ALL.where(t.items.c.excluded == False)  # noqa: E712
+# By item id range only, so that the item_id index serves them; rows of other
+# projects' items inside the range are skipped while reading.
+_PAGE_ANNOTATIONS = (
+    select(t.annotations)
+    .where(t.annotations.c.item_id.between(bindparam("first"), bindparam("last")))
+    .order_by(t.annotations.c.id)
+)
+_PAGE_FLAGS = (
+    select(t.flags)
+    .where(t.flags.c.item_id.between(bindparam("first"), bindparam("last")))
+    .order_by(t.flags.c.id)
+)
 
 
 def iter_records(
@@ -41,45 +65,33 @@ def iter_records(
     """
     if which not in ("all", "submitted", "final"):
         raise InvalidInput(f"which={which!r} is not all, submitted or final")
+    items_query = _PAGE_ALL if include_excluded else _PAGE_KEPT
     last = 0
     while True:
         with ws.db.read() as conn:
-            query = select(t.items).where(
-                (t.items.c.project_id == project_id) & (t.items.c.id > last)
-            )
-            if not include_excluded:
-                query = query.where(t.items.c.excluded == False)  # noqa: E712
             rows = (
-                conn.execute(query.order_by(t.items.c.id).limit(PAGE)).mappings().all()
+                conn.execute(items_query, {"pid": project_id, "after": last})
+                .mappings()
+                .all()
             )
             if not rows:
                 return
-            ids = [row["id"] for row in rows]
+            # The page's id range: one index range scan, not an IN list of
+            # PAGE values (which SQLAlchemy would compile anew for each page).
+            span = {"first": rows[0]["id"], "last": rows[-1]["id"]}
             by_item: dict[int, list[Annotation]] = {}
-            for ann_row in conn.execute(
-                select(t.annotations)
-                .where(t.annotations.c.item_id.in_(ids))
-                .order_by(t.annotations.c.id)
-            ).mappings():
+            for ann_row in conn.execute(_PAGE_ANNOTATIONS, span).mappings():
+                if ann_row["project_id"] != project_id:
+                    continue
                 by_item.setdefault(ann_row["item_id"], []).append(
                     to_annotation(ann_row)
                 )
             flags: dict[int, list[dict[str, Any]]] = {}
-            for flag in conn.execute(
-                select(t.flags).where(t.flags.c.item_id.in_(ids)).order_by(t.flags.c.id)
-            ).mappings():
+            for flag in conn.execute(_PAGE_FLAGS, span).mappings():
+                if flag["project_id"] != project_id:
+                    continue
                 flags.setdefault(flag["item_id"], []).append(
-                    {
-                        key: flag[key]
-                        for key in (
-                            "check",
-                            "score",
-                            "reason",
-                            "cluster",
-                            "data",
-                            "decision",
-                        )
-                    }
+                    {key: flag[key] for key in _FLAG_FIELDS}
                 )
         for row in rows:
             anns = _choose(by_item.get(row["id"], []), which)
@@ -87,7 +99,7 @@ def iter_records(
             if row["id"] in flags:
                 item.flags = flags[row["id"]]
             yield item, anns
-        last = ids[-1]
+        last = rows[-1]["id"]
 
 
 def _choose(anns: list[Annotation], which: str) -> list[Annotation]:

@@ -18,12 +18,18 @@ from annotary.core.models import (
     QueueOrder,
     Rejection,
     Role,
+    TextDraft,
     User,
 )
 from annotary.core.schema import Label, LabelSchema
 from annotary.errors import AnnotaryError, InvalidInput, NotFound
 from annotary.services.audit import record
-from annotary.services.items import insert_drafts, next_rank
+from annotary.services.items import (
+    Draft,
+    insert_drafts,
+    insert_drafts_counted,
+    next_rank,
+)
 from annotary.services.projects import add_guideline, load_project
 from annotary.services.queue import shuffle_rank
 from annotary.services.users import now, require_role
@@ -46,7 +52,7 @@ def media_store(ws: Workspace) -> Any:
 def import_drafts(
     ws: Workspace,
     project_id: int,
-    entries: Iterable[ItemDraft | Rejection],
+    entries: Iterable[ItemDraft | TextDraft | Rejection],
     *,
     report: ImportReport,
     actor: User | None = None,
@@ -57,33 +63,45 @@ def import_drafts(
 
     ``native`` (Annotary's own lossless format) keeps annotations as they were:
     origin, version, edit links and, where the author is a user here, the user.
+    Plain `TextDraft` rows from the text readers go straight to the insert.
     """
     store = None
-    batch: list[ItemDraft] = []
-    for entry in entries:
-        if isinstance(entry, Rejection):
-            report.rejected.append(entry)
-            continue
-        report.read += 1
-        if entry.file_path and entry.media is None:
-            store = store or media_store(ws)
-            try:
-                entry = _store_file(ws, store, entry)
-            except AnnotaryError as exc:
-                report.rejected.append(
-                    Rejection(source=entry.source, reason=exc.message)
-                )
+    batch: list[Draft] = []
+    rejected = report.rejected
+    read = report.read  # a report may gather several calls (one per path)
+    ranks: list[int] = []  # the next queue position, found at the first batch
+    try:
+        for entry in entries:
+            if type(entry) is TextDraft:
+                batch.append(entry)
+            elif isinstance(entry, Rejection):
+                rejected.append(entry)
                 continue
-        batch.append(entry)
-        if len(batch) >= BATCH:
-            _flush(ws, project_id, batch, report, actor, native)
+            else:
+                if entry.file_path and entry.media is None:
+                    store = store or media_store(ws)
+                    try:
+                        entry = _store_file(ws, store, entry)
+                    except AnnotaryError as exc:
+                        read += 1
+                        rejected.append(
+                            Rejection(source=entry.source, reason=exc.message)
+                        )
+                        continue
+                batch.append(entry)
+            read += 1
+            if len(batch) >= BATCH:
+                report.read = read
+                _flush(ws, project_id, batch, report, actor, native, ranks)
+                if progress:
+                    progress(len(batch))
+                batch = []
+        if batch:
+            _flush(ws, project_id, batch, report, actor, native, ranks)
             if progress:
                 progress(len(batch))
-            batch = []
-    if batch:
-        _flush(ws, project_id, batch, report, actor, native)
-        if progress:
-            progress(len(batch))
+    finally:
+        report.read = read
     return report
 
 
@@ -102,15 +120,23 @@ def _store_file(ws: Workspace, store: Any, draft: ItemDraft) -> ItemDraft:
 def _flush(
     ws: Workspace,
     project_id: int,
-    batch: Sequence[ItemDraft],
+    batch: Sequence[Draft],
     report: ImportReport,
     actor: User | None,
     native: bool = False,
+    next_ranks: list[int] | None = None,
 ) -> None:
+    """Insert one batch in one transaction.
+
+    ``next_ranks`` carries the next queue position from batch to batch, so
+    that only the first batch of an import looks it up (a scan of the
+    project's rows); a concurrent import into the same project may then share
+    positions with this one, which only ties their order (broken by id).
+    """
     with ws.db.write() as conn:
         project = load_project(conn, project_id)
         # The same content twice in one batch counts once.
-        unique: dict[str, ItemDraft] = {}
+        unique: dict[str, Draft] = {}
         for draft in batch:
             if not draft.content_hash:
                 report.rejected.append(
@@ -124,8 +150,16 @@ def _flush(
                 shuffle_rank(project.settings.seed, d.content_hash) for d in drafts
             ]
         else:
-            base = next_rank(conn, project_id)
+            base = next_ranks[0] if next_ranks else next_rank(conn, project_id)
             ranks = list(range(base, base + len(drafts)))
+            if next_ranks is not None:
+                next_ranks[:] = [base + len(drafts)]
+        if not any(d.annotations or d.flags for d in drafts):
+            count = insert_drafts_counted(conn, project_id, drafts, ranks)
+            report.added += count
+            report.duplicates += len(batch) - count
+            _record_batch(conn, project_id, actor, count, len(batch))
+            return
         added = insert_drafts(conn, project_id, drafts, ranks)
         report.added += len(added)
         report.duplicates += len(batch) - len(added)
@@ -191,13 +225,19 @@ def _flush(
 
             for touched in touched_items:
                 refresh_item(conn, touched, project.settings.overlap)
-        record(
-            conn,
-            "import.batch",
-            project_id=project_id,
-            user=actor,
-            data={"added": len(added), "read": len(batch)},
-        )
+        _record_batch(conn, project_id, actor, len(added), len(batch))
+
+
+def _record_batch(
+    conn: Connection, project_id: int, actor: User | None, added: int, read: int
+) -> None:
+    record(
+        conn,
+        "import.batch",
+        project_id=project_id,
+        user=actor,
+        data={"added": added, "read": read},
+    )
 
 
 def _user_ids(conn: Connection) -> dict[str, int]:
@@ -285,6 +325,7 @@ def import_paths(
             max_members=ws.settings.max_archive_members,
             max_uncompressed_bytes=ws.settings.max_archive_mb * 2**20,
             max_image_pixels=ws.settings.max_image_pixels,
+            max_text_bytes=ws.settings.max_text_bytes,
         )
         entries = read_sources([Path(p) for p in paths], opts, tmp_dir=ws.tmp_dir)
         import_drafts(

@@ -12,7 +12,15 @@ import orjson
 from sqlalchemy import Connection, RowMapping, and_, exists, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from annotary.core.models import Item, ItemDraft, ItemStatus, MediaRef, Role, User
+from annotary.core.models import (
+    Item,
+    ItemDraft,
+    ItemStatus,
+    MediaRef,
+    Role,
+    TextDraft,
+    User,
+)
 from annotary.errors import InvalidInput, NotFound, PermissionDenied
 from annotary.services.audit import record
 from annotary.services.users import now, require_role, role_of
@@ -48,10 +56,13 @@ def to_item(row: RowMapping) -> Item:
     )
 
 
+Draft = ItemDraft | TextDraft
+
+
 def insert_drafts(
     conn: Connection,
     project_id: int,
-    drafts: Sequence[ItemDraft],
+    drafts: Sequence[Draft],
     ranks: Sequence[int],
 ) -> dict[str, int]:
     """Insert one batch; drafts whose content hash is already there are skipped.
@@ -61,7 +72,40 @@ def insert_drafts(
     if not drafts:
         return {}
     if conn.engine.dialect.name == "sqlite":
+        before = conn.execute(
+            select(func.coalesce(func.max(t.items.c.id), 0))
+        ).scalar_one()
+        _insert_sqlite(conn, project_id, drafts, ranks)
+        # SQLite has one writer: the rows above the old highest id are ours.
+        added = conn.execute(
+            select(t.items.c.content_hash, t.items.c.id).where(
+                (t.items.c.project_id == project_id) & (t.items.c.id > before)
+            )
+        )
+        return {h: i for h, i in added}
+    return {h: i for h, i in _insert_pg(conn, project_id, drafts, ranks)}
+
+
+def insert_drafts_counted(
+    conn: Connection,
+    project_id: int,
+    drafts: Sequence[Draft],
+    ranks: Sequence[int],
+) -> int:
+    """`insert_drafts` for a batch that needs no ids back: how many were added."""
+    if not drafts:
+        return 0
+    if conn.engine.dialect.name == "sqlite":
         return _insert_sqlite(conn, project_id, drafts, ranks)
+    return len(_insert_pg(conn, project_id, drafts, ranks))
+
+
+def _insert_pg(
+    conn: Connection,
+    project_id: int,
+    drafts: Sequence[Draft],
+    ranks: Sequence[int],
+) -> list[tuple[str, int]]:
     created = now()
     rows = [
         {
@@ -87,10 +131,10 @@ def insert_drafts(
         index_elements=["project_id", "content_hash"]
     )
     added = conn.execute(stmt.returning(t.items.c.content_hash, t.items.c.id), rows)
-    return {h: i for h, i in added}
+    return [(h, i) for h, i in added]
 
 
-def _media_json(draft: ItemDraft) -> dict[str, Any] | None:
+def _media_json(draft: Draft) -> dict[str, Any] | None:
     if draft.media is None:
         return None
     return draft.media.model_dump(mode="json", exclude_none=True)
@@ -107,41 +151,36 @@ _SQLITE_INSERT = (
 def _insert_sqlite(
     conn: Connection,
     project_id: int,
-    drafts: Sequence[ItemDraft],
+    drafts: Sequence[Draft],
     ranks: Sequence[int],
-) -> dict[str, int]:
+) -> int:
     """The hot path of big imports: one executemany on the driver's cursor.
 
     Values are encoded as SQLAlchemy would store them (JSON text, naive UTC
-    timestamps), so reads through the tables see no difference. SQLite has
-    one writer, so the rows above the old highest id are exactly this batch's.
+    timestamps), so reads through the tables see no difference. Returns how
+    many rows were added (the others were already there).
     """
     stamp = now().strftime("%Y-%m-%d %H:%M:%S.%f")
     dumps = orjson.dumps
+    no_media = "null"
     rows = [
         (
             project_id,
             d.external_id,
             d.content_hash,
             d.text,
-            dumps(_media_json(d)).decode(),
+            no_media if d.media is None else dumps(_media_json(d)).decode(),
             dumps(d.meta).decode(),
             d.split,
             d.excluded,
             d.exclude_reason,
-            ranks[i],
+            rank,
             stamp,
         )
-        for i, d in enumerate(drafts)
+        for d, rank in zip(drafts, ranks, strict=True)
     ]
-    before = conn.execute(select(func.coalesce(func.max(t.items.c.id), 0))).scalar_one()
-    conn.connection.driver_connection.executemany(_SQLITE_INSERT, rows)  # type: ignore[union-attr]
-    added = conn.execute(
-        select(t.items.c.content_hash, t.items.c.id).where(
-            (t.items.c.project_id == project_id) & (t.items.c.id > before)
-        )
-    )
-    return {h: i for h, i in added}
+    cursor = conn.connection.driver_connection.executemany(_SQLITE_INSERT, rows)  # type: ignore[union-attr]
+    return int(cursor.rowcount)
 
 
 def next_rank(conn: Connection, project_id: int) -> int:

@@ -36,7 +36,12 @@ from annotary.jobs import JobContext, cancel_job, get_job, handler, submit_job
 from annotary.media.store import MediaStore
 from annotary.prelabel import assist
 from annotary.prelabel.active import retrain_due
-from annotary.prelabel.base import Prelabeler, PrelabelInput, load_prelabeler
+from annotary.prelabel.base import (
+    HOLDOUT_SHARE,
+    Prelabeler,
+    PrelabelInput,
+    load_prelabeler,
+)
 from annotary.prelabel.textclf import SklearnText, training_pairs
 from annotary.prelabel.uncertainty import uncertainty_order
 from annotary.services.annotations import check_regions, to_annotation
@@ -54,7 +59,6 @@ PRELABEL_JOB = "prelabel"
 RETRAIN_JOB = "retrain"
 TEXT_MODEL = "sklearn-text.v1"
 RETRAIN_EVERY = 50
-HOLDOUT_SHARE = 0.2
 RETRAIN_EVENT = "model.retrain"
 FILTERS = ("status", "label", "annotator", "split", "q", "excluded")
 _TRUSTED = ("human", "imported", "consensus")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Connection, RowMapping, func, select, update
+from sqlalchemy import Connection, RowMapping, bindparam, func, select, update
 
 from annotary.core.models import DATA_KINDS, Project, ProjectSettings, Role, User
 from annotary.core.schema import DEFAULT_TOOLS, Guideline, LabelSchema, parse_schema
@@ -65,21 +65,24 @@ def _project(row: RowMapping, schema: dict[str, Any]) -> Project:
     )
 
 
-def load_project(conn: Connection, project_id: int) -> Project:
-    row = (
-        conn.execute(select(t.projects).where(t.projects.c.id == project_id))
-        .mappings()
-        .first()
+# The project with its current schema, in one query built once.
+_PROJECT = (
+    select(t.projects, t.guidelines.c.schema.label("_schema"))
+    .select_from(t.projects)
+    .join(
+        t.guidelines,
+        (t.guidelines.c.project_id == t.projects.c.id)
+        & (t.guidelines.c.version == t.projects.c.guideline_version),
     )
+    .where(t.projects.c.id == bindparam("pid"))
+)
+
+
+def load_project(conn: Connection, project_id: int) -> Project:
+    row = conn.execute(_PROJECT, {"pid": project_id}).mappings().first()
     if row is None:
         raise NotFound(f"no project with id {project_id}")
-    schema = conn.execute(
-        select(t.guidelines.c.schema).where(
-            (t.guidelines.c.project_id == project_id)
-            & (t.guidelines.c.version == row["guideline_version"])
-        )
-    ).scalar_one()
-    return _project(row, schema)
+    return _project(row, row["_schema"])
 
 
 def resolve_project(ws: Workspace, ref: str | int) -> int:

@@ -9,14 +9,34 @@ indexed lookup and one conditional update, correct under concurrency on SQLite
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, func, select, update
+from sqlalchemy import (
+    Connection,
+    Text,
+    bindparam,
+    cast,
+    delete,
+    exists,
+    func,
+    literal_column,
+    select,
+    update,
+)
 
-from annotary.core.models import Item, ProjectSettings, QueueOrder, Role, User
-from annotary.errors import NotFound
+from annotary.core.models import (
+    ROLE_RANK,
+    Annotation,
+    Item,
+    ProjectSettings,
+    QueueOrder,
+    Role,
+    User,
+)
+from annotary.errors import NotFound, PermissionDenied
 from annotary.services.audit import record
 from annotary.services.items import item_row, to_item
 from annotary.services.projects import load_project
@@ -25,6 +45,112 @@ from annotary.services.workspace import Workspace
 from annotary.storage import tables as t
 
 _MAX_TRIES = 50
+
+# The hot path's statements are built once: building SQLAlchemy expressions
+# per call cost more than running them. Parameters are bound by name.
+_a = t.assignments
+_i = t.items
+_SETTINGS_AND_ROLE = (
+    select(cast(t.projects.c.settings, Text), t.memberships.c.role)
+    .select_from(t.projects)
+    .outerjoin(
+        t.memberships,
+        (t.memberships.c.project_id == t.projects.c.id)
+        & (t.memberships.c.user_id == bindparam("uid")),
+    )
+    .where(t.projects.c.id == bindparam("pid"))
+)
+_EXPIRED = (
+    delete(_a)
+    .where(
+        (_a.c.project_id == bindparam("pid"))
+        & (_a.c.state == "active")
+        & (_a.c.leased_until < bindparam("now", type_=_a.c.leased_until.type))
+    )
+    .returning(_a.c.item_id)
+)
+_RELEASE_HOLD = (
+    update(_i).where(_i.c.id == bindparam("iid")).values(holds=_i.c.holds - 1)
+)
+_HELD = (
+    select(_a.c.id, _a.c.item_id)
+    .where(
+        (_a.c.project_id == bindparam("pid"))
+        & (_a.c.user_id == bindparam("uid"))
+        & (_a.c.state == "active")
+    )
+    .order_by(_a.c.id)
+    .limit(1)
+)
+_RENEW = (
+    update(_a)
+    .where(_a.c.id == bindparam("aid"))
+    .values(leased_until=bindparam("until", type_=_a.c.leased_until.type))
+)
+_LEASE = _a.insert().values(
+    project_id=bindparam("pid"),
+    item_id=bindparam("iid"),
+    user_id=bindparam("uid"),
+    state="active",
+    is_gold=bindparam("gold"),
+    leased_until=bindparam("until", type_=_a.c.leased_until.type),
+    created_at=bindparam("now", type_=_a.c.created_at.type),
+)
+_ITEM = select(_i).where(_i.c.id == bindparam("iid"))
+_OWN_DRAFT = (
+    select(t.annotations)
+    .where(
+        (t.annotations.c.item_id == bindparam("iid"))
+        & (t.annotations.c.user_id == bindparam("uid"))
+        & (t.annotations.c.state == "draft")
+    )
+    .order_by(t.annotations.c.id.desc())
+    .limit(1)
+)
+
+
+def _open_items(postgres: bool) -> Any:
+    """Items open to a person at one level of holds, best first."""
+    mine = select(_a.c.id).where(
+        (_a.c.item_id == _i.c.id) & (_a.c.user_id == bindparam("uid"))
+    )
+    query = (
+        select(_i.c.id)
+        .where(
+            (_i.c.project_id == bindparam("pid"))
+            & (_i.c.excluded == False)  # noqa: E712
+            & (_i.c.holds == bindparam("holds"))
+            & ~mine.exists()
+        )
+        .order_by(_i.c.rank, _i.c.id)
+        .limit(1)
+    )
+    if postgres:
+        query = query.with_for_update(skip_locked=True, of=_i)
+    return query
+
+
+@functools.cache
+def _claim_statements(postgres: bool) -> tuple[Any, Any]:
+    """(take one slot and return the item's row, is any item open at all)."""
+    # correlate(None): the candidate is its own query over items, not the row
+    # the UPDATE is looking at.
+    candidate = _open_items(postgres).correlate(None).scalar_subquery()
+    take = (
+        update(_i)
+        .where((_i.c.id == candidate) & (_i.c.holds < bindparam("overlap")))
+        .values(holds=_i.c.holds + 1)
+        .returning(*_i.c)
+    )
+    any_open = select(exists(_open_items(False).with_only_columns(literal_column("1"))))
+    return take, any_open
+
+
+@functools.lru_cache(maxsize=512)
+def _parse_settings(raw: str) -> ProjectSettings:
+    """Settings from their stored JSON text; the text is read every time, so a
+    change (from any process) takes effect at once, only the parse is cached."""
+    return ProjectSettings.model_validate_json(raw)
 
 
 def shuffle_rank(seed: int, content_hash: str) -> int:
@@ -62,25 +188,9 @@ def rerank(conn: Connection, project_id: int, settings: ProjectSettings) -> None
 
 def reclaim_expired(conn: Connection, project_id: int) -> int:
     """Free the slots of leases nobody finished in time."""
-    gone = (
-        conn.execute(
-            delete(t.assignments)
-            .where(
-                (t.assignments.c.project_id == project_id)
-                & (t.assignments.c.state == "active")
-                & (t.assignments.c.leased_until < now())
-            )
-            .returning(t.assignments.c.item_id)
-        )
-        .scalars()
-        .all()
-    )
+    gone = conn.execute(_EXPIRED, {"pid": project_id, "now": now()}).scalars().all()
     for item_id in gone:
-        conn.execute(
-            update(t.items)
-            .where(t.items.c.id == item_id)
-            .values(holds=t.items.c.holds - 1)
-        )
+        conn.execute(_RELEASE_HOLD, {"iid": item_id})
     return len(gone)
 
 
@@ -107,53 +217,76 @@ def project_settings(conn: Connection, project_id: int) -> ProjectSettings:
 
 def next_item(ws: Workspace, project_id: int, user: User) -> Item | None:
     """Lease the next item to ``user``, or None when nothing is left for them."""
+    found = next_item_with_draft(ws, project_id, user)
+    return found[0] if found is not None else None
+
+
+def next_item_with_draft(
+    ws: Workspace, project_id: int, user: User
+) -> tuple[Item, Annotation | None] | None:
+    """Lease the next item to ``user``, with their newest draft annotation on it.
+
+    One write transaction of a few prepared statements: the role and the
+    settings in one lookup, expired leases freed, the lease renewed or a slot
+    taken with one ``UPDATE ... RETURNING`` that also returns the item.
+    """
     with ws.db.write() as conn:
-        require_role(conn, user, project_id, Role.annotator)
-        settings = project_settings(conn, project_id)
-        lease_until = now() + timedelta(minutes=settings.lease_minutes)
+        settings = _settings_for(conn, project_id, user)
+        stamp = now()
+        lease_until = stamp + timedelta(minutes=settings.lease_minutes)
         reclaim_expired(conn, project_id)
 
-        held = conn.execute(
-            select(t.assignments.c.id, t.assignments.c.item_id)
-            .where(
-                (t.assignments.c.project_id == project_id)
-                & (t.assignments.c.user_id == user.id)
-                & (t.assignments.c.state == "active")
-            )
-            .order_by(t.assignments.c.id)
-            .limit(1)
-        ).first()
+        held = conn.execute(_HELD, {"pid": project_id, "uid": user.id}).first()
         if held is not None:
-            conn.execute(
-                update(t.assignments)
-                .where(t.assignments.c.id == held.id)
-                .values(leased_until=lease_until)
-            )
-            return to_item(item_row(conn, held.item_id))
+            conn.execute(_RENEW, {"aid": held.id, "until": lease_until})
+            again = conn.execute(_ITEM, {"iid": held.item_id}).mappings().one()
+            return to_item(again), _own_draft(conn, held.item_id, user.id)
 
-        item_id = None
+        row: Any = None
         gold = settings.gold_rate > 0 and _gold_turn(
             conn, project_id, user.id, settings.gold_rate, settings.seed
         )
         if gold:
             item_id = _gold_item(conn, project_id, user.id)
-        if item_id is None:
+            if item_id is not None:
+                row = item_row(conn, item_id)
+        if row is None:
             gold = False
-            item_id = _claim(conn, project_id, user.id, settings.overlap)
-        if item_id is None:
+            row = _claim_row(conn, project_id, user.id, settings.overlap)
+        if row is None:
             return None
         conn.execute(
-            t.assignments.insert().values(
-                project_id=project_id,
-                item_id=item_id,
-                user_id=user.id,
-                state="active",
-                is_gold=gold,
-                leased_until=lease_until,
-                created_at=now(),
-            )
+            _LEASE,
+            {
+                "pid": project_id,
+                "iid": row["id"],
+                "uid": user.id,
+                "gold": gold,
+                "until": lease_until,
+                "now": stamp,
+            },
         )
-        return to_item(item_row(conn, item_id))
+        return to_item(row), _own_draft(conn, row["id"], user.id)
+
+
+def _settings_for(conn: Connection, project_id: int, user: User) -> ProjectSettings:
+    """The project's settings, once the user is known to be at least an annotator."""
+    found = conn.execute(
+        _SETTINGS_AND_ROLE, {"pid": project_id, "uid": user.id}
+    ).first()
+    if found is None or (found[1] is None and not user.is_admin):
+        raise NotFound(f"no project with id {project_id}")
+    role = Role.admin if user.is_admin else Role(found[1])
+    if ROLE_RANK[role] < ROLE_RANK[Role.annotator]:  # pragma: no cover - lowest role
+        raise PermissionDenied("this needs the annotator role in the project")
+    return _parse_settings(found[0])
+
+
+def _own_draft(conn: Connection, item_id: int, user_id: int) -> Annotation | None:
+    from annotary.services.annotations import to_annotation
+
+    row = conn.execute(_OWN_DRAFT, {"iid": item_id, "uid": user_id}).mappings().first()
+    return to_annotation(row) if row is not None else None
 
 
 def _gold_turn(
@@ -192,38 +325,27 @@ def _gold_item(conn: Connection, project_id: int, user_id: int) -> int | None:
     return int(found) if found is not None else None
 
 
-def _claim(conn: Connection, project_id: int, user_id: int, overlap: int) -> int | None:
-    """Take one open slot; items that others already hold come first."""
+def _claim_row(
+    conn: Connection, project_id: int, user_id: int, overlap: int
+) -> Any | None:
+    """Take one open slot and return the item's row; items others hold come first.
+
+    One ``UPDATE ... WHERE id = (best open item) AND holds < overlap RETURNING``
+    per try. On SQLite the transaction is the only writer, so it cannot lose a
+    race; on PostgreSQL the candidate is locked with ``SKIP LOCKED``, and when
+    the update finds nothing the cheap check below tells "nothing open at this
+    level" (go down a level) from "another person took it first" (try again).
+    """
     postgres = conn.engine.dialect.name == "postgresql"
+    take, any_open = _claim_statements(postgres)
     for holds in range(overlap - 1, -1, -1):
+        params = {"pid": project_id, "uid": user_id, "holds": holds, "overlap": overlap}
         for _ in range(_MAX_TRIES):
-            mine = select(t.assignments.c.id).where(
-                (t.assignments.c.item_id == t.items.c.id)
-                & (t.assignments.c.user_id == user_id)
-            )
-            query = (
-                select(t.items.c.id)
-                .where(
-                    (t.items.c.project_id == project_id)
-                    & (t.items.c.excluded == False)  # noqa: E712
-                    & (t.items.c.holds == holds)
-                    & ~mine.exists()
-                )
-                .order_by(t.items.c.rank, t.items.c.id)
-                .limit(1)
-            )
-            if postgres:
-                query = query.with_for_update(skip_locked=True, of=t.items)
-            candidate = conn.execute(query).scalar()
-            if candidate is None:
+            row = conn.execute(take, params).mappings().first()
+            if row is not None:
+                return row
+            if not postgres or not conn.execute(any_open, params).scalar():
                 break
-            taken = conn.execute(
-                update(t.items)
-                .where((t.items.c.id == candidate) & (t.items.c.holds < overlap))
-                .values(holds=t.items.c.holds + 1)
-            ).rowcount
-            if taken:
-                return int(candidate)
     return None
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, RowMapping, delete, select, update
+from sqlalchemy import Connection, RowMapping, bindparam, delete, select, update
 
 from annotary.core.models import ROLE_RANK, Role, User
 from annotary.errors import (
@@ -153,14 +153,17 @@ def create_token(ws: Workspace, user: User, name: str = "default") -> str:
     return token
 
 
+_USER_FOR_TOKEN = (
+    select(t.users)
+    .join(t.api_tokens, t.api_tokens.c.user_id == t.users.c.id)
+    .where(t.api_tokens.c.token_hash == bindparam("hash"))
+)
+
+
 def user_for_token(ws: Workspace, token: str) -> User:
     with ws.db.read() as conn:
         row = (
-            conn.execute(
-                select(t.users)
-                .join(t.api_tokens, t.api_tokens.c.user_id == t.users.c.id)
-                .where(t.api_tokens.c.token_hash == _token_hash(token))
-            )
+            conn.execute(_USER_FOR_TOKEN, {"hash": _token_hash(token)})
             .mappings()
             .first()
         )

@@ -35,6 +35,8 @@ class Settings:
     max_archive_members: int = 100_000
     max_archive_mb: int = 10_240
     max_image_pixels: int = 178_956_970
+    # The most UTF-8 bytes one text item may hold; longer ones are rejected.
+    max_text_bytes: int = 1_048_576
     url_import: bool = False
     session_hours: float = 12.0
     allow_signup: bool = False

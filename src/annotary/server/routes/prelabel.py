@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from annotary.lazy import LazyModule
+from annotary.prelabel.base import HOLDOUT_SHARE
 from annotary.server.auth import WS, Actor
 
 prelabel = LazyModule("annotary.services.prelabel")
@@ -29,7 +30,7 @@ class RetrainRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     options: dict[str, Any] = Field(default_factory=dict)
-    holdout: float = Field(default=prelabel.HOLDOUT_SHARE, ge=0, le=0.9)
+    holdout: float = Field(default=HOLDOUT_SHARE, ge=0, le=0.9)
     method: Literal["least_confidence", "margin", "entropy"] = "entropy"
     random_share: float = Field(default=0.1, ge=0, le=1)
 

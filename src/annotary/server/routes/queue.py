@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Response
 
 from annotary.server.auth import WS, Actor
-from annotary.services import overview, queue
+from annotary.services import queue
 
 router = APIRouter(prefix="/projects/{pid}/queue", tags=["queue"])
 
@@ -15,10 +15,10 @@ router = APIRouter(prefix="/projects/{pid}/queue", tags=["queue"])
 @router.post("/next", responses={204: {"description": "nothing is left for you"}})
 def next_item(pid: int, ws: WS, actor: Actor) -> Any:
     """Lease the next item to the caller, with their draft on it if there is one."""
-    item = queue.next_item(ws, pid, actor)
-    if item is None:
+    found = queue.next_item_with_draft(ws, pid, actor)
+    if found is None:
         return Response(status_code=204)
-    draft = overview.own_draft(ws, item.id, actor=actor)
+    item, draft = found
     return {
         "item": item.model_dump(mode="json"),
         "annotation_draft": draft.model_dump(mode="json") if draft else None,
