@@ -8,6 +8,7 @@ Run as ``python bench/bench_server.py [items] [clients] [rounds]``.
 from __future__ import annotations
 
 import os
+import random
 import socket
 import statistics
 import subprocess
@@ -130,12 +131,16 @@ def annotate(
     rounds: int,
     out: list[float],
     barrier: threading.Barrier,
+    pause: float,
 ) -> None:
     headers = {"Authorization": f"Token {token}"}
     body = {"regions": [{"type": "class", "label": "a"}]}
+    jitter = random.Random(token)
     with httpx.Client(base_url=url, headers=headers, timeout=60) as client:
         barrier.wait()
         for _ in range(rounds):
+            if pause:  # the person reads and labels; 0.5x to 1.5x the pause
+                time.sleep(pause * jitter.uniform(0.5, 1.5))
             started = time.perf_counter()
             got = client.post(f"/api/v1/projects/{pid}/queue/next")
             out.append(time.perf_counter() - started)
@@ -150,6 +155,17 @@ def bench_next_item(root: Path, n: int, clients: int, rounds: int) -> None:
     ws = init_workspace(root)
     pid, tokens = fill(ws, n, clients)
     ws.close()
+    # Without a pause every client asks again the moment it is answered: the
+    # server's saturation, where latency is mostly waiting in line. With one,
+    # each client behaves like a (very fast) annotator: one item a second.
+    for pause in (0.0, 1.0):
+        run_clients(root, pid, tokens, rounds, pause)
+
+
+def run_clients(
+    root: Path, pid: int, tokens: list[str], rounds: int, pause: float
+) -> None:
+    clients = len(tokens)
     port = free_port()
     server = start_server(root, port)
     try:
@@ -159,7 +175,8 @@ def bench_next_item(root: Path, n: int, clients: int, rounds: int) -> None:
         barrier = threading.Barrier(len(tokens))
         threads = [
             threading.Thread(
-                target=annotate, args=(url, token, pid, rounds, latencies[i], barrier)
+                target=annotate,
+                args=(url, token, pid, rounds, latencies[i], barrier, pause),
             )
             for i, token in enumerate(tokens)
         ]
@@ -179,8 +196,9 @@ def bench_next_item(root: Path, n: int, clients: int, rounds: int) -> None:
         cpu = cpu_after - cpu_before  # the load phase only, start-up left out
     flat = sorted(x * 1000 for per in latencies for x in per)
     quantiles = statistics.quantiles(flat, n=100)
+    mode = f"pausing ~{pause:g} s between items" if pause else "no pause"
     print(
-        f"next item, {clients} concurrent clients, {n:,} items, SQLite, "
+        f"next item, {clients} concurrent clients ({mode}), SQLite, "
         f"{len(flat)} calls (each followed by a submit): "
         f"p50 {quantiles[49]:.1f} ms, p95 {quantiles[94]:.1f} ms, "
         f"p99 {quantiles[98]:.1f} ms (target p95 < 20 ms); "

@@ -92,7 +92,11 @@ def serve(
     console.print(f"Annotary on http://{host}:{port}  (API docs: /api/docs)")
     worker = start_worker(ws) if jobs else None
     try:
-        uvicorn.run(create_app(ws), host=host, port=port, log_level="warning")
+        # No websockets: the UI and API speak plain HTTP (httptools and uvloop
+        # come with uvicorn[standard] and serve it faster).
+        uvicorn.run(
+            create_app(ws), host=host, port=port, log_level="warning", ws="none"
+        )
     finally:
         if worker is not None:
             worker.stop()
@@ -126,6 +130,7 @@ def demo(
             host=host,
             port=port,
             log_level="warning",
+            ws="none",
         )
 
 
