@@ -42,6 +42,8 @@ logger = logging.getLogger("annotary.formats")
 NAME = "yolo.v1"
 TASKS = ("detect", "segment", "pose")
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
+MICRO = 1_000_000
+_WRITE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0)
 
 
 def dump_yolo(ctx: ExportContext) -> ExportReport:
@@ -125,8 +127,14 @@ def _write_item(
     if split not in writer.folders:
         (ctx.out / "labels" / split).mkdir(parents=True, exist_ok=True)
         writer.folders.add(split)
-    with open(os.path.join(ctx.out, relative), "w", encoding="utf-8") as handle:
-        handle.write("".join(f"{line}\n" for line in lines))
+    # One file per image: a raw descriptor and one write skip the text layer.
+    text = "".join(f"{line}\n" for line in lines).encode("utf-8")
+    path = os.path.join(ctx.out, relative)
+    handle = os.open(path, _WRITE_FLAGS, 0o666)
+    try:
+        os.write(handle, text)
+    finally:
+        os.close(handle)
     report.files.append(relative)
     report.items += 1
     report.annotations += len(annotations)
@@ -158,7 +166,33 @@ def _keypoint_count(schema: LabelSchema) -> int:
 
 
 def _fmt(values: list[float]) -> str:
-    return " ".join(f"{value:.6f}" for value in values)
+    # "+ 0.0" turns -0.0 into 0.0, which "-0.000000" would otherwise show.
+    return " ".join(f"{value + 0.0:.6f}" for value in values)
+
+
+def _micro(value: float) -> int:
+    """``value`` in millionths, rounded exactly as ``f"{value:.6f}"`` rounds it."""
+    return round(round(value, 6) * MICRO)
+
+
+def _decimal(micro: int) -> str:
+    """Six decimals of a non-negative count of millionths, written exactly."""
+    return f"{micro // MICRO}.{micro % MICRO:06d}"
+
+
+def _span(start: float, end: float, length: float) -> tuple[int, int]:
+    """Centre and size in millionths of ``[start, end]``, inside ``[0, length]``.
+
+    The six-decimal centre and size are chosen so that the box they describe
+    lies inside the image in exact decimals (the centre moves by at most one
+    millionth when rounding would put an edge outside). Read back and written
+    again they give the same numbers, which a box poking out by rounding
+    would not: the second export would clip it.
+    """
+    size = _micro((end - start) / length)
+    half = (size + 1) // 2
+    centre = _micro((start + end) / 2 / length)
+    return min(max(centre, half), MICRO - half), size
 
 
 class _LineWriter:
@@ -176,35 +210,45 @@ class _LineWriter:
         width, height = float(item.width or 0), float(item.height or 0)
         pairs = self._pose_pairs(annotation) if self.task == "pose" else {}
         paired = {id(box) for box in pairs.values()}
+        plain = self.task == "detect"
+        # A box at least one millionth inside every edge cannot have its
+        # six-decimal edges rounded outside the image: its line is written
+        # straight from the floats, as _span would write it.
+        left, top = width * 1e-6, height * 1e-6
+        right, bottom = width - left, height - top
+        classes = self.classes
         lines = []
         for region in annotation.regions:
             if id(region) in paired:
                 continue
-            line = self._plain_box(region, width, height)
-            if line is None:
-                line = self._line(item, region, width, height, pairs)
+            if (
+                plain
+                and type(region) is BBox
+                and not (region.rotation or region.attributes)
+                and region.score is None
+            ):
+                x0, y0 = region.x, region.y
+                x1, y1 = x0 + region.w, y0 + region.h
+                cls = classes.get(region.label or "")
+                if (
+                    cls is not None
+                    and x0 >= left
+                    and y0 >= top
+                    and x1 <= right
+                    and y1 <= bottom
+                ):
+                    wn = f"{(x1 - x0) / width:.6f}"
+                    hn = f"{(y1 - y0) / height:.6f}"
+                    if wn != "0.000000" and hn != "0.000000":
+                        cx = (x0 + x1) / 2 / width
+                        cy = (y0 + y1) / 2 / height
+                        lines.append(f"{cls} {cx:.6f} {cy:.6f} {wn} {hn}")
+                        continue
+            line = self._line(item, region, width, height, pairs)
             if line is not None:
                 lines.append(line)
         self.count += len(lines)
         return lines
-
-    def _plain_box(self, region: Any, width: float, height: float) -> str | None:
-        # The common detect case (an upright box inside the image, nothing
-        # else on it) skips the general path; the arithmetic is the same.
-        if self.task != "detect" or type(region) is not BBox:
-            return None
-        if region.rotation or region.attributes or region.score is not None:
-            return None
-        cls = self.classes.get(region.label or "")
-        x0, y0, w, h = region.x, region.y, region.w, region.h
-        x1, y1 = x0 + w, y0 + h
-        if cls is None or x0 < 0 or y0 < 0 or x1 > width or y1 > height:
-            return None
-        wn, hn = (x1 - x0) / width, (y1 - y0) / height
-        if round(wn, 6) == 0 or round(hn, 6) == 0:
-            return None
-        cx, cy = (x0 + x1) / 2 / width, (y0 + y1) / 2 / height
-        return f"{cls} {cx:.6f} {cy:.6f} {wn:.6f} {hn:.6f}"
 
     def _line(
         self,
@@ -228,9 +272,7 @@ class _LineWriter:
             return self._segment(cls, region, width, height)
         if self.task == "detect" and isinstance(region, BBox):
             box = self._box(region, width, height)
-            if box is None:
-                return None
-            return f"{cls} {box[0]:.6f} {box[1]:.6f} {box[2]:.6f} {box[3]:.6f}"
+            return None if box is None else f"{cls} {box}"
         self.report.leave_out(f"{region.type} regions in YOLO {self.task}")
         return None
 
@@ -244,37 +286,29 @@ class _LineWriter:
             )
         return cls
 
-    def _box(self, box: BBox, width: float, height: float) -> list[float] | None:
+    def _box(self, box: BBox, width: float, height: float) -> str | None:
+        """``cx cy w h`` of a box clipped to the image, or None when none is left."""
         x, y, w, h = box.x, box.y, box.w, box.h
         if box.rotation % 360:
             self.report.leave_out("box rotation in YOLO (enclosing box written)")
             xs, ys = zip(*rotated_corners(box), strict=True)
             x, y, w, h = min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys)
-        # Clipping as core.geometry.clip_box, on plain floats (it runs once per
-        # box), except that an overshoot within the format's precision (one
-        # unit of the sixth decimal) is kept: a box read back from six-decimal
-        # centre and size can poke out that far, and cutting it would change
-        # the file on every round trip.
-        tol_x, tol_y = width * 1e-6, height * 1e-6
-        x0 = x if x > -tol_x else 0.0
-        y0 = y if y > -tol_y else 0.0
-        x1 = x + w if x + w < width + tol_x else width
-        y1 = y + h if y + h < height + tol_y else height
-        if x1 <= max(x0, 0.0) or y1 <= max(y0, 0.0) or x0 >= width or y0 >= height:
+        if x >= width or y >= height or x + w <= 0 or y + h <= 0:
             self.report.leave_out("boxes entirely outside the image")
             return None
-        normalised = [
-            (x0 + x1) / 2 / width,
-            (y0 + y1) / 2 / height,
-            (x1 - x0) / width,
-            (y1 - y0) / height,
-        ]
-        if round(normalised[2], 6) == 0 or round(normalised[3], 6) == 0:
+        x0, y0 = max(x, 0.0), max(y, 0.0)
+        x1, y1 = min(x + w, width), min(y + h, height)
+        cx, wn = _span(x0, x1, width)
+        cy, hn = _span(y0, y1, height)
+        if wn == 0 or hn == 0:
             self.report.leave_out("boxes thinner than six decimals can hold")
             return None
-        if (x0, y0, x1, y1) != (x, y, x + w, y + h):
+        # An overshoot within the format's precision (one millionth of the
+        # side) is not counted: a box read back from six decimals may show it.
+        tol_x, tol_y = width * 1e-6, height * 1e-6
+        if x < -tol_x or y < -tol_y or x + w > width + tol_x or y + h > height + tol_y:
             self.report.leave_out("box parts outside the image (clipped)")
-        return normalised
+        return " ".join(_decimal(v) for v in (cx, cy, wn, hn))
 
     def _segment(self, cls: int, region: Any, width: float, height: float) -> str:
         points = rotated_corners(region) if isinstance(region, BBox) else region.points
@@ -324,10 +358,10 @@ class _LineWriter:
             if v == 0:
                 values.append("0.000000 0.000000 0")
             else:
-                values.append(f"{x / width:.6f} {y / height:.6f} {int(v)}")
+                values.append(f"{_fmt([x / width, y / height])} {int(v)}")
         if len(points) > self.keypoints:
             self.report.leave_out("keypoints beyond kpt_shape")
-        return " ".join([str(cls), _fmt(normalised), *values])
+        return " ".join([str(cls), normalised, *values])
 
 
 def _enclosing(points: list[tuple[float, float, int]]) -> BBox:
