@@ -128,10 +128,11 @@ def main() -> None:
         started = time.perf_counter()
         pid = fill(Path(tmp) / "ws", images, boxes)
         print(f"filled in {time.perf_counter() - started:.1f} s", flush=True)
+        spawn = multiprocessing.get_context("spawn")
         for name in ("coco.v1", "yolo.v1"):
-            queue: multiprocessing.Queue = multiprocessing.Queue()
+            queue: multiprocessing.Queue = spawn.Queue()
             out = str(Path(tmp) / name)
-            process = multiprocessing.Process(
+            process = spawn.Process(
                 target=_run, args=(name, str(Path(tmp) / "ws"), pid, out, queue)
             )
             process.start()

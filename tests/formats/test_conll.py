@@ -11,7 +11,11 @@ from seqeval.scheme import IOB2, IOBES, Entities
 from annotary.core import BBox, Item, Span
 from annotary.errors import FormatError, NotFound
 from annotary.formats.conll import dump_conll, load_conll, tags_to_spans
-from annotary.formats.tokenize import get_tokenizer, whitespace_punct_v1
+from annotary.formats.tokenize import (
+    get_tokenizer,
+    whitespace_punct_v1,
+    whitespace_punct_v2,
+)
 from tests.formats.conftest import annotation, context, ingest, make_project
 
 TEXT = "Ada Lovelace met Charles Babbage in London."
@@ -46,6 +50,92 @@ def _tags(path: Path) -> list[list[str]]:
 )
 def test_whitespace_punct_tokens(text: str, tokens: list[str]) -> None:
     assert [text[s:e] for s, e in whitespace_punct_v1(text)] == tokens
+
+
+FAMILY = "\U0001f468\u200d\U0001f469\u200d\U0001f467"  # man ZWJ woman ZWJ girl
+
+
+@pytest.mark.parametrize(
+    ("text", "v2", "v1_count"),
+    [
+        # Skin tone (U+1F3FD) stays on the waving hand; both regional
+        # indicators of a flag stay together.
+        ("Hi 👋🏽 from 🇫🇷!", ["Hi", "👋🏽", "from", "🇫🇷", "!"], 7),
+        # Three indicators: a pair, then a lone one.
+        ("🇫🇷🇩🇪🇮", ["🇫🇷", "🇩🇪", "🇮"], 5),
+        (f"a {FAMILY}.", ["a", FAMILY, "."], 7),
+        # Woman, skin tone, ZWJ, laptop: one cluster, then a word.
+        ("👩🏽\u200d💻dev", ["👩🏽\u200d💻", "dev"], 5),
+        # Red heart with variation selector 16.
+        ("❤️ ok", ["❤️", "ok"], 3),
+        ("#️⃣ 1️⃣", ["#️⃣", "1️⃣"], 6),
+        # Scotland: black flag, five tag letters, cancel tag.
+        (
+            "🏴\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f!",
+            ["🏴\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f", "!"],
+            8,
+        ),
+        # A decomposed accent and Devanagari vowel signs stay in their word.
+        ("cafe\u0301 au lait", ["cafe\u0301", "au", "lait"], 4),
+        ("हिन्दी भाषा", ["हिन्दी", "भाषा"], 10),
+        # A joiner after a letter does not glue an emoji to it.
+        ("a\u200d👍", ["a\u200d", "👍"], 3),
+        ("Ада, привет!", ["Ада", ",", "привет", "!"], 4),
+        ("Hi, Ada!", ["Hi", ",", "Ada", "!"], 4),
+        ("", [], 0),
+    ],
+)
+def test_whitespace_punct_v2_keeps_grapheme_clusters(
+    text: str, v2: list[str], v1_count: int
+) -> None:
+    assert [text[s:e] for s, e in whitespace_punct_v2(text)] == v2
+    assert len(whitespace_punct_v1(text)) == v1_count
+    assert get_tokenizer("whitespace_punct.v2") is whitespace_punct_v2
+
+
+@given(st.text())
+def test_property_v2_tokens_are_the_non_space_text(text: str) -> None:
+    tokens = whitespace_punct_v2(text)
+    ends = [0, *(end for _, end in tokens)]
+    for (start, end), previous in zip(tokens, ends, strict=False):
+        assert previous <= start < end
+        assert not any(c.isspace() for c in text[start:end])
+        assert text[previous:start].isspace() or previous == start
+    assert not text[ends[-1] :].strip()
+    # v2 only ever joins what v1 splits.
+    v1_bounds = {b for span in whitespace_punct_v1(text) for b in span}
+    assert {b for span in tokens for b in span} <= v1_bounds
+
+
+def test_emoji_spans_export_whole_with_v2_and_split_with_v1(tmp_path: Path) -> None:
+    text = "Go 🇫🇷 👍🏽 now"
+    spans = [Span(label="LOC", start=3, end=5), Span(label="PER", start=6, end=8)]
+    records = [(_item(1, text), [annotation(1, spans)])]
+    report = dump_conll(context(_project(), records, tmp_path / "a.conll"))
+    lines = (tmp_path / "a.conll").read_text(encoding="utf-8").splitlines()
+    assert lines == ["Go O", "🇫🇷 B-LOC", "👍🏽 B-PER", "now O", ""]
+    assert report.warnings == []
+
+    old = dump_conll(
+        context(
+            _project(), records, tmp_path / "b.conll", tokenizer="whitespace_punct.v1"
+        )
+    )
+    tokens = [
+        line.split()[0]
+        for line in (tmp_path / "b.conll").read_text().split("\n")
+        if line
+    ]
+    assert tokens == ["Go", "🇫", "🇷", "👍", "🏽", "now"]
+    assert old.warnings == []
+
+    result = load_conll(tmp_path / "a.conll")
+    (draft,) = list(result.drafts)
+    assert draft.text == "Go 🇫🇷 👍🏽 now"
+    assert [(r.label, r.start, r.end) for r in draft.annotations[0].regions] == [
+        ("LOC", 3, 5),
+        ("PER", 6, 8),
+    ]
 
 
 def test_unknown_tokenizer() -> None:
@@ -87,7 +177,7 @@ def test_misaligned_span_is_reported_not_shifted(tmp_path: Path) -> None:
     report = dump_conll(context(_project(), records, tmp_path / "x.conll"))
     assert _tags(tmp_path / "x.conll") == [["B-PER", "O"]]
     assert report.warnings == [
-        "item 7: span [4, 9) 'Lovel' does not align with whitespace_punct.v1 tokens"
+        "item 7: span [4, 9) 'Lovel' does not align with whitespace_punct.v2 tokens"
     ]
     assert report.left_out == {
         "spans not aligned to tokens": 1,

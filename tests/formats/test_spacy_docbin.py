@@ -51,7 +51,7 @@ def test_docs_keep_text_ents_and_cats(tmp_path: Path) -> None:
     ]
     assert docs[0].cats == {"bio": 1.0}
     assert report.warnings == [
-        "item 2: span [1, 2) 'd' does not align with whitespace_punct.v1 tokens"
+        "item 2: span [1, 2) 'd' does not align with whitespace_punct.v2 tokens"
     ]
 
 

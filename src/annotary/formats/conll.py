@@ -1,7 +1,7 @@
 """``conll.v1``: CoNLL 2003 style token tags (IOB2, or BIOES by option).
 
 One line per token, ``token TAG``, a blank line between items. Tokens come
-from a named tokenizer (``whitespace_punct.v1`` unless the ``tokenizer`` option
+from a named tokenizer (``whitespace_punct.v2`` unless the ``tokenizer`` option
 names another). A span whose ends are not token boundaries is reported with
 its item and offsets and left out, never shifted; overlapping spans cannot be
 written in a flat tagging and raise :class:`FormatError`.
@@ -33,7 +33,7 @@ logger = logging.getLogger("annotary.formats")
 NAME = "conll.v1"
 FILE_NAME = "data.conll"
 SCHEMES = ("iob2", "bioes")
-DEFAULT_TOKENIZER = "whitespace_punct.v1"
+DEFAULT_TOKENIZER = "whitespace_punct.v2"
 
 
 def dump_conll(ctx: ExportContext) -> ExportReport:

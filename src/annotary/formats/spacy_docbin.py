@@ -1,6 +1,6 @@
 """``spacy.v1``: spaCy DocBin (``.spacy``) files, when spaCy is installed.
 
-Tokens come from the named tokenizer (``whitespace_punct.v1`` unless the
+Tokens come from the named tokenizer (``whitespace_punct.v2`` unless the
 ``tokenizer`` option says otherwise); the whitespace between tokens is kept
 as trailing spaces or whitespace tokens, so ``doc.text`` is the stored text.
 Spans become ``doc.ents`` (a misaligned span is reported, never shifted;
