@@ -189,35 +189,34 @@ class _CocoWriter:
 
     def annotations(self, spill: IO[str], item: Item, annotation: Annotation) -> None:
         parts = []
+        image_id, ids = item.id, self.ids
         for region in annotation.regions:
-            text = self._plain_box(item.id, region)
-            if text is None:
-                entry = self._entry(item, region)
-                if entry is None:
+            # The common case (an upright box, nothing else on it) is written
+            # directly, inline for speed; it gives exactly what json.dumps gives.
+            if (
+                type(region) is BBox
+                and not (region.rotation or region.attributes)
+                and region.score is None
+            ):
+                category = ids.get(region.label or "")
+                x, y, w, h = region.x, region.y, region.w, region.h
+                if category is not None and isfinite(x + y + w + h):
+                    self.count += 1
+                    parts.append(
+                        f'{{"image_id": {image_id}, "category_id": {category}, '
+                        f'"bbox": [{x!r}, {y!r}, {w!r}, {h!r}], "area": {w * h!r}, '
+                        f'"iscrowd": 0, "id": {self.count}}}'
+                    )
                     continue
-                self.count += 1
-                entry["id"] = self.count
-                text = json.dumps(entry)
-            parts.append(text)
+            entry = self._entry(item, region)
+            if entry is None:
+                continue
+            self.count += 1
+            entry["id"] = self.count
+            parts.append(json.dumps(entry))
         if parts:
             lead = "" if self.count == len(parts) else ",\n"
             spill.write(lead + ",\n".join(parts))
-
-    def _plain_box(self, image_id: int, region: Any) -> str | None:
-        # The common case (an upright box, nothing else) is formatted directly;
-        # it gives exactly what json.dumps gives for the same entry.
-        if type(region) is not BBox or region.rotation or region.attributes:
-            return None
-        category = self.ids.get(region.label or "")
-        x, y, w, h = region.x, region.y, region.w, region.h
-        if category is None or region.score is not None or not isfinite(x + y + w + h):
-            return None
-        self.count += 1
-        return (
-            f'{{"image_id": {image_id}, "category_id": {category}, '
-            f'"bbox": [{x!r}, {y!r}, {w!r}, {h!r}], "area": {w * h!r}, '
-            f'"iscrowd": 0, "id": {self.count}}}'
-        )
 
     def _entry(self, item: Item, region: Any) -> Entry | None:
         if not isinstance(region, BBox | Polygon | Mask | Keypoints):
