@@ -165,6 +165,17 @@ def test_split_folder_outside_root_is_rejected(tmp_path: Path) -> None:
     assert "'..' is not allowed" in result.rejections[0].reason
 
 
+def test_a_label_file_that_cannot_be_written_fails_the_export(
+    tmp_path: Path,
+) -> None:
+    records = [(image_item(n, 100, 50), []) for n in range(1, 600)]
+    (tmp_path / "labels/train/img300.txt").mkdir(parents=True)
+    with pytest.raises(IsADirectoryError, match="img300.txt"):
+        dump_yolo(context(make_project(), records, tmp_path))
+    assert not (tmp_path / "data.yaml").exists()
+    assert (tmp_path / "labels/train/img299.txt").read_text() == ""
+
+
 def test_yaml_without_names_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "data.yaml").write_text("train: images/train\n")
     with pytest.raises(FormatError, match="no 'names'"):

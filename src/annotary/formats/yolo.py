@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
+import threading
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
@@ -76,10 +78,11 @@ def dump_yolo(ctx: ExportContext) -> ExportReport:
     writer = _LineWriter(schema, task, report)
     stems: dict[str, set[str]] = defaultdict(set)
     logger.info("yolo %s export of %s started", task, ctx.project.name)
-    for item, item_annotations in ctx.records:
-        split = safe_split(item.split)
-        names = _unique(item, stems[split])
-        _write_item(ctx, item, item_annotations, split, names, writer)
+    with _LabelFiles() as files:
+        for item, item_annotations in ctx.records:
+            split = safe_split(item.split)
+            names = _unique(item, stems[split])
+            _write_item(ctx, item, item_annotations, split, names, writer, files)
 
     report.regions = writer.count
     data_yaml = _data_yaml(schema, task, sorted(stems), report)
@@ -114,6 +117,7 @@ def _write_item(
     split: str,
     names: tuple[str, str],
     writer: _LineWriter,
+    files: _LabelFiles,
 ) -> None:
     report = writer.report
     name, stem = names
@@ -127,14 +131,8 @@ def _write_item(
     if split not in writer.folders:
         (ctx.out / "labels" / split).mkdir(parents=True, exist_ok=True)
         writer.folders.add(split)
-    # One file per image: a raw descriptor and one write skip the text layer.
     text = "".join(f"{line}\n" for line in lines).encode("utf-8")
-    path = os.path.join(ctx.out, relative)
-    handle = os.open(path, _WRITE_FLAGS, 0o666)
-    try:
-        os.write(handle, text)
-    finally:
-        os.close(handle)
+    files.write(os.path.join(ctx.out, relative), text)
     report.files.append(relative)
     report.items += 1
     report.annotations += len(annotations)
@@ -145,6 +143,67 @@ def _write_item(
         report.files.append(f"images/{split}/{name}")
     elif ctx.options.get("copy_media", True):
         report.leave_out("image files not available")
+
+
+class _LabelFiles:
+    """Writes label files on a second thread, in batches.
+
+    One file per image makes creating files most of a large export's time on
+    some disks; the thread lets that overlap with building the lines (the GIL
+    is released while the kernel works). An error writing a file is raised in
+    the exporting thread at its next write, or when the block ends.
+    """
+
+    BATCH = 256
+
+    def __init__(self) -> None:
+        self._queue: queue.Queue[list[tuple[str, bytes]] | None] = queue.Queue(64)
+        self._batch: list[tuple[str, bytes]] = []
+        self._error: Exception | None = None
+        self._thread = threading.Thread(
+            target=self._run, name="annotary-yolo-labels", daemon=True
+        )
+
+    def __enter__(self) -> _LabelFiles:
+        self._thread.start()
+        return self
+
+    def write(self, path: str, data: bytes) -> None:
+        if self._error is not None:
+            raise self._error
+        self._batch.append((path, data))
+        if len(self._batch) >= self.BATCH:
+            self._queue.put(self._batch)
+            self._batch = []
+
+    def __exit__(self, kind: type[BaseException] | None, *rest: object) -> None:
+        if kind is None:
+            self._queue.put(self._batch)
+        self._queue.put(None)
+        self._thread.join()
+        if kind is None and self._error is not None:
+            raise self._error
+
+    def _run(self) -> None:
+        while (batch := self._queue.get()) is not None:
+            for path, data in batch:
+                if self._error is not None:
+                    break
+                try:
+                    _write_bytes(path, data)
+                except Exception as exc:  # raised again in the exporting thread
+                    self._error = exc
+
+
+def _write_bytes(path: str, data: bytes) -> None:
+    # A raw descriptor and one write: no text layer for a few hundred bytes.
+    handle = os.open(path, _WRITE_FLAGS, 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(handle, view) :]
+    finally:
+        os.close(handle)
 
 
 def _data_yaml(
