@@ -363,7 +363,8 @@ class _LineWriter:
             self.report.leave_out("boxes thinner than six decimals can hold")
             return None
         # An overshoot within the format's precision (one millionth of the
-        # side) is not counted: a box read back from six decimals may show it.
+        # side) is not counted: boxes read back from six decimals written by
+        # earlier versions, which let rounding put an edge outside, show it.
         tol_x, tol_y = width * 1e-6, height * 1e-6
         if x < -tol_x or y < -tol_y or x + w > width + tol_x or y + h > height + tol_y:
             self.report.leave_out("box parts outside the image (clipped)")
