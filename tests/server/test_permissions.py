@@ -287,6 +287,7 @@ MATRIX: list[tuple[str, str, Any, dict[str, int]]] = [
         {"model": "rule-patterns.v1"},
         codes(202, 202, 202, 403, 403, 404, 401),
     ),
+    ("GET", "/prelabelers", None, OK_ALL),
     ("POST", "/projects/{pid}/retrain", None, codes(202, 202, 202, 403, 403, 404, 401)),
     ("GET", "/jobs/{job}", None, MANAGERS),
     ("POST", "/jobs/{job}/cancel", None, MANAGERS),
@@ -312,6 +313,7 @@ MATRIX: list[tuple[str, str, Any, dict[str, int]]] = [
     ),
     ("PUT", "/projects/{pid}/gold", {"answers": {}}, MANAGERS),
     ("GET", "/projects/{pid}/gold", None, MANAGERS),
+    ("GET", "/projects/{pid}/audit", None, MANAGERS),
 ]
 
 
