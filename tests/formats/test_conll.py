@@ -258,3 +258,42 @@ def test_property_tags_decode_like_seqeval(tokens: list) -> None:
         )
         previous = label
     assert sorted(tags_to_spans(tags)) == sorted(get_entities(tags))
+
+
+def test_splits_get_a_file_each_and_come_back(tmp_path: Path) -> None:
+    texts = {1: ("Ada met Bob.", "train"), 2: ("Cy in Rome.", "test"), 3: ("Di", None)}
+    spans = {1: [Span(label="PER", start=0, end=3)], 2: [], 3: []}
+    spans[2] = [Span(label="LOC", start=6, end=10)]
+    records = [
+        (
+            Item(id=i, project_id=1, text=text, split=split),
+            [annotation(i, spans[i])],
+        )
+        for i, (text, split) in texts.items()
+    ]
+    report = dump_conll(context(_project(), records, tmp_path))
+
+    assert report.files == ["data.conll", "data_test.conll", "data_train.conll"]
+    assert (tmp_path / "data_train.conll").read_text() == (
+        "Ada B-PER\nmet O\nBob O\n. O\n\n"
+    )
+    assert _tags(tmp_path / "data_test.conll") == [["O", "O", "B-LOC", "O"]]
+    assert _tags(tmp_path / "data.conll") == [["O"]]
+
+    loaded = load_conll(tmp_path)
+    drafts = sorted(loaded.drafts, key=lambda d: d.text)
+    assert [(d.text, d.split) for d in drafts] == [
+        ("Ada met Bob .", "train"),
+        ("Cy in Rome .", "test"),
+        ("Di", None),
+    ]
+    (rome,) = drafts[1].annotations[0].regions
+    assert (rome.label, rome.start, rome.end) == ("LOC", 6, 10)
+
+
+def test_every_item_in_a_split_leaves_no_empty_main_file(tmp_path: Path) -> None:
+    records = [(Item(id=1, project_id=1, text="Ada", split="val"), [])]
+    report = dump_conll(context(_project(), records, tmp_path))
+    assert report.files == ["data_val.conll"]
+    assert not (tmp_path / "data.conll").exists()
+    assert [d.split for d in load_conll(tmp_path).drafts] == ["val"]

@@ -73,3 +73,36 @@ def test_overlap_is_an_error(tmp_path: Path) -> None:
     records = [(Item(id=4, project_id=1, text=TEXT), [annotation(4, spans)])]
     with pytest.raises(FormatError, match="item 4: spans"):
         dump_spacy(context(_project(), records, tmp_path))
+
+
+def test_splits_go_to_their_own_folders(tmp_path: Path) -> None:
+    from spacy.tokens import DocBin
+
+    records = [
+        (Item(id=1, project_id=1, text="Ada", split="train"), []),
+        (Item(id=2, project_id=1, text="Bob", split="dev"), []),
+        (Item(id=3, project_id=1, text="Cy", split="train"), []),
+        (Item(id=4, project_id=1, text="Di"), []),
+    ]
+    report = dump_spacy(context(_project(), records, tmp_path, shard_size=1))
+
+    assert sorted(report.files) == [
+        "data-0000.spacy",
+        "dev/data-0000.spacy",
+        "train/data-0000.spacy",
+        "train/data-0001.spacy",
+    ]
+    vocab = spacy.blank("xx").vocab
+    train = [
+        doc.text
+        for name in ("data-0000.spacy", "data-0001.spacy")
+        for doc in DocBin().from_disk(tmp_path / "train" / name).get_docs(vocab)
+    ]
+    assert train == ["Ada", "Cy"]
+    loaded = load_spacy(tmp_path)
+    assert sorted((d.text, d.split) for d in loaded.drafts) == [
+        ("Ada", "train"),
+        ("Bob", "dev"),
+        ("Cy", "train"),
+        ("Di", None),
+    ]

@@ -1,6 +1,7 @@
 """``conll.v1``: CoNLL 2003 style token tags (IOB2, or BIOES by option).
 
-One line per token, ``token TAG``, a blank line between items. Tokens come
+One line per token, ``token TAG``, a blank line between items; items with a
+split are written to one file per split (``data_train.conll``, ...). Tokens come
 from a named tokenizer (``whitespace_punct.v2`` unless the ``tokenizer`` option
 names another). A span whose ends are not token boundaries is reported with
 its item and offsets and left out, never shifted; overlapping spans cannot be
@@ -26,6 +27,7 @@ from annotary.formats.base import (
     output_file,
     relative_name,
 )
+from annotary.formats.naming import safe_split
 from annotary.formats.tokenize import Tokenizer, get_tokenizer
 
 logger = logging.getLogger("annotary.formats")
@@ -62,15 +64,41 @@ def dump_conll(ctx: ExportContext) -> ExportReport:
     target = output_file(ctx.out, FILE_NAME)
     logger.info("conll %s export of %s started", scheme, ctx.project.name)
 
-    with target.open("w", encoding="utf-8", newline="\n") as handle:
+    # Items with a split go to ``<stem>_<split><suffix>`` beside the target
+    # (data_train.conll, ...); items without one stay in the target itself.
+    handles: dict[str | None, IO[str]] = {}
+    paths: dict[str | None, Path] = {None: target}
+    try:
+        handles[None] = target.open("w", encoding="utf-8", newline="\n")
         for item, annotations in ctx.records:
+            key = safe_split(item.split) if item.split else None
+            if key not in handles:
+                paths[key] = target.with_name(f"{target.stem}_{key}{target.suffix}")
+                handles[key] = paths[key].open("w", encoding="utf-8", newline="\n")
             _write_item(
-                handle, item, annotations, tokenizer, tokenizer_name, scheme, report
+                handles[key],
+                item,
+                annotations,
+                tokenizer,
+                tokenizer_name,
+                scheme,
+                report,
             )
-
-    report.files.append(relative_name(target, ctx.out))
+    finally:
+        for handle in handles.values():
+            handle.close()
+    if len(paths) > 1 and target.stat().st_size == 0:
+        target.unlink()  # every item had a split
+        del paths[None]
+    report.files.extend(
+        relative_name(path, ctx.out) for _, path in sorted(paths.items(), key=_order)
+    )
     logger.info("conll export wrote %s items", report.items)
     return report
+
+
+def _order(entry: tuple[str | None, Path]) -> tuple[bool, str]:
+    return (entry[0] is not None, entry[0] or "")
 
 
 def _write_item(
@@ -198,25 +226,51 @@ def load_conll(path: Path, *, options: dict[str, Any] | None = None) -> LoadResu
     spacing is not in the file). IOB2 and BIOES are both read.
 
     Args:
-        path: The CoNLL file, or a folder holding ``data.conll``.
+        path: The CoNLL file, or a folder holding ``data.conll`` and/or
+            ``data_<split>.conll`` files (their items get that split).
         options: Unused; accepted for the common loader signature.
 
     Raises:
         FormatError: the file is missing.
     """
-    source = path / FILE_NAME if path.is_dir() else path
-    if not source.is_file():
-        raise FormatError(f"{source}: no such CoNLL file", path=str(source))
-    blocks = list(_blocks(source))
+    sources = _sources(path)
+    blocks = [(source, split, list(_blocks(source))) for source, split in sources]
     labels: list[str] = []
-    for _, _, tags in blocks:
-        for tag in tags:
-            label = tag.partition("-")[2]
-            if tag != "O" and label and label not in labels:
-                labels.append(label)
+    for _, _, found in blocks:
+        for _, _, tags in found:
+            for tag in tags:
+                label = tag.partition("-")[2]
+                if tag != "O" and label and label not in labels:
+                    labels.append(label)
     schema = LabelSchema(labels=[Label(name=n) for n in labels], tools=["span"])
     rejections: list[Rejection] = []
-    return LoadResult(schema, _conll_drafts(source, blocks, rejections), rejections)
+
+    def drafts() -> Iterator[ItemDraft]:
+        for source, split, found in blocks:
+            yield from _conll_drafts(source, split, found, rejections)
+
+    return LoadResult(schema, drafts(), rejections)
+
+
+def _sources(path: Path) -> list[tuple[Path, str | None]]:
+    """The files to read with their split: a folder's ``data.conll`` and
+    ``data_<split>.conll`` as the export writes them, or the one file named."""
+    if not path.is_dir():
+        if not path.is_file():
+            raise FormatError(f"{path}: no such CoNLL file", path=str(path))
+        return [(path, None)]
+    stem, suffix = Path(FILE_NAME).stem, Path(FILE_NAME).suffix
+    found: list[tuple[Path, str | None]] = []
+    if (path / FILE_NAME).is_file():
+        found.append((path / FILE_NAME, None))
+    for file in sorted(path.glob(f"{stem}_*{suffix}")):
+        if file.is_file():
+            found.append((file, file.stem[len(stem) + 1 :]))
+    if not found:
+        raise FormatError(
+            f"{path / FILE_NAME}: no such CoNLL file", path=str(path / FILE_NAME)
+        )
+    return found
 
 
 def _blocks(source: Path) -> Iterator[tuple[int, list[str], list[str]]]:
@@ -242,6 +296,7 @@ def _blocks(source: Path) -> Iterator[tuple[int, list[str], list[str]]]:
 
 def _conll_drafts(
     source: Path,
+    split: str | None,
     blocks: list[tuple[int, list[str], list[str]]],
     rejections: list[Rejection],
 ) -> Iterator[ItemDraft]:
@@ -272,7 +327,7 @@ def _conll_drafts(
             if regions
             else []
         )
-        yield ItemDraft(text=text, source=where, annotations=annotations)
+        yield ItemDraft(text=text, source=where, split=split, annotations=annotations)
 
 
 FORMAT = FormatSpec(NAME, frozenset({"text"}), dump_conll, load_conll)

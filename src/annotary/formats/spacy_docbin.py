@@ -5,8 +5,10 @@ Tokens come from the named tokenizer (``whitespace_punct.v2`` unless the
 as trailing spaces or whitespace tokens, so ``doc.text`` is the stored text.
 Spans become ``doc.ents`` (a misaligned span is reported, never shifted;
 overlapping spans raise :class:`FormatError`); class labels become
-``doc.cats``. Docs are written in shards of ``shard_size`` (default 10,000)
-so an export never holds more than one shard in memory.
+``doc.cats``. Items with a split go to a folder per split (``train/``,
+``val/``, ...), the others to the root. Docs are written in shards of
+``shard_size`` (default 10,000), so an export holds at most one shard per
+split in memory.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from annotary.core.schema import LabelSchema
 from annotary.errors import FormatError, Unavailable
 from annotary.formats.base import ExportContext, ExportReport, FormatSpec, LoadResult
 from annotary.formats.conll import DEFAULT_TOKENIZER
+from annotary.formats.naming import safe_split
 from annotary.formats.tokenize import Tokenizer, get_tokenizer
 
 logger = logging.getLogger("annotary.formats")
@@ -70,27 +73,40 @@ def dump_spacy(ctx: ExportContext) -> ExportReport:
     report = ExportReport(format=NAME)
     ctx.out.mkdir(parents=True, exist_ok=True)
 
-    shard = doc_bin_type(store_user_data=False)
+    # One run of shards per split: items with a split go to ``<split>/`` (the
+    # folders ``spacy train`` takes as its corpora), the others to the root.
+    shards: dict[str, Any] = {}
     for item, item_annotations in ctx.records:
         if item.text is None:
             report.leave_out("items without text")
             continue
+        key = safe_split(item.split) if item.split else ""
+        shard = shards.get(key)
+        if shard is None:
+            shard = shards[key] = doc_bin_type(store_user_data=False)
         shard.add(
             _doc(vocab, item, item_annotations, tokenizer, tokenizer_name, report)
         )
         report.items += 1
         report.annotations += len(item_annotations)
         if len(shard) == shard_size:
-            _flush(shard, ctx.out, report)
-            shard = doc_bin_type(store_user_data=False)
-    if len(shard) or not report.files:
-        _flush(shard, ctx.out, report)
+            _flush(shard, ctx.out, key, report)
+            shards[key] = doc_bin_type(store_user_data=False)
+    for key, shard in sorted(shards.items()):
+        if len(shard):
+            _flush(shard, ctx.out, key, report)
+    if not report.files:
+        _flush(doc_bin_type(store_user_data=False), ctx.out, "", report)
     logger.info("spacy export wrote %s docs", report.items)
     return report
 
 
-def _flush(shard: Any, out: Path, report: ExportReport) -> None:
-    name = f"data-{len(report.files):04d}.spacy"
+def _flush(shard: Any, out: Path, split: str, report: ExportReport) -> None:
+    """Write one shard: ``data-NNNN.spacy`` in the root or in ``<split>/``."""
+    folder = out / split if split else out
+    folder.mkdir(exist_ok=True)
+    number = sum(1 for name in report.files if Path(name).parent == Path(split))
+    name = (Path(split) / f"data-{number:04d}.spacy").as_posix()
     shard.to_disk(out / name)
     report.files.append(name)
 
@@ -168,12 +184,18 @@ def _words(text: str, tokens: list[tuple[int, int]]) -> tuple[list[str], list[bo
 def load_spacy(path: Path, *, options: dict[str, Any] | None = None) -> LoadResult:
     """Read ``.spacy`` files (one, or every one in a folder) into text drafts.
 
+    In a folder, the files of a subfolder (``train/``, ...) are that split's.
+
     Raises:
         Unavailable: spaCy is not installed.
         FormatError: no ``.spacy`` file was found.
     """
     spacy, doc_bin_type = _spacy()
-    files = sorted(path.glob("*.spacy")) if path.is_dir() else [path]
+    files = (
+        sorted(path.glob("*.spacy")) + sorted(path.glob("*/*.spacy"))
+        if path.is_dir()
+        else [path]
+    )
     if not files or not all(f.is_file() for f in files):
         raise FormatError(f"{path}: no .spacy files", path=str(path))
     vocab = spacy.blank("xx").vocab
@@ -182,10 +204,12 @@ def load_spacy(path: Path, *, options: dict[str, Any] | None = None) -> LoadResu
 
     def drafts() -> Iterator[ItemDraft]:
         for file in files:
+            split = file.parent.name if file.parent != path else None
+            where = file.relative_to(path).as_posix() if split else file.name
             for number, doc in enumerate(
                 doc_bin_type().from_disk(file).get_docs(vocab)
             ):
-                yield _draft(doc, f"{file.name}: doc {number}")
+                yield _draft(doc, f"{where}: doc {number}", split)
 
     for file in files:
         for doc in doc_bin_type().from_disk(file).get_docs(vocab):
@@ -198,7 +222,7 @@ def load_spacy(path: Path, *, options: dict[str, Any] | None = None) -> LoadResu
     return LoadResult(schema, drafts(), rejections)
 
 
-def _draft(doc: Any, where: str) -> ItemDraft:
+def _draft(doc: Any, where: str, split: str | None) -> ItemDraft:
     regions: list[Any] = [
         Span(label=e.label_, start=e.start_char, end=e.end_char, text=e.text)
         for e in doc.ents
@@ -211,7 +235,7 @@ def _draft(doc: Any, where: str) -> ItemDraft:
         if regions
         else []
     )
-    return ItemDraft(text=doc.text, source=where, annotations=annotations)
+    return ItemDraft(text=doc.text, source=where, split=split, annotations=annotations)
 
 
 FORMAT = FormatSpec(NAME, frozenset({"text"}), dump_spacy, load_spacy)
