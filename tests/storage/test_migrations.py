@@ -6,6 +6,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
 from annotary.services.workspace import Workspace
+from annotary.storage.engine import head_revision
 from annotary.storage.migrate import alembic_config
 from annotary.storage.tables import metadata
 
@@ -34,3 +35,20 @@ def test_revisions_form_one_numbered_chain() -> None:
     script = ScriptDirectory.from_config(alembic_config())
     chain = [rev.revision for rev in script.walk_revisions()][::-1]
     assert chain == [f"{n:04d}" for n in range(1, len(chain) + 1)]
+    # The start-up short cut reads the head from the file names alone.
+    assert head_revision() == script.get_current_head()
+
+
+def test_a_database_behind_the_head_is_upgraded(workspace: Workspace) -> None:
+    # As a database made before 0004 (the parent_id index) looks.
+    with workspace.db.write() as conn:
+        conn.exec_driver_sql("DROP INDEX ix_annotations_parent")
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0003'")
+    assert workspace.db.revision() == "0003"
+
+    workspace.db.create_all()
+
+    assert workspace.db.revision() == head_revision()
+    with workspace.db.engine.connect() as conn:
+        indexes = {ix["name"] for ix in inspect(conn).get_indexes("annotations")}
+    assert "ix_annotations_parent" in indexes

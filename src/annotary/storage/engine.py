@@ -14,12 +14,25 @@ import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import orjson
 from sqlalchemy import Connection, CursorResult, Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError
 
 log = logging.getLogger("annotary.storage")
+VERSIONS = Path(__file__).parent / "migrations" / "versions"
+
+
+def head_revision() -> str:
+    """The newest migration's revision, read from the file names.
+
+    Revisions are numbered ``0001``, ``0002``, ... in one chain (a test holds
+    the migration scripts to that), so the head is the highest number.
+    """
+    numbers = [path.name[:4] for path in VERSIONS.glob("[0-9][0-9][0-9][0-9]_*.py")]
+    return max(numbers)
 
 
 class Database:
@@ -47,11 +60,28 @@ class Database:
             _configure_sqlite(self.engine)
 
     def create_all(self) -> None:
-        """Create or upgrade the tables (Alembic migrations)."""
+        """Create or upgrade the tables (Alembic migrations).
+
+        A database already at the newest revision is left alone without
+        loading Alembic, which is most of a server's start-up otherwise.
+        """
+        if self.revision() == head_revision():
+            return
         from annotary.storage.migrate import upgrade
 
         with self.write() as conn:
             upgrade(conn)
+
+    def revision(self) -> str | None:
+        """The schema revision the database is at; None before the first."""
+        try:
+            with self.read() as conn:
+                found = conn.exec_driver_sql(
+                    "SELECT version_num FROM alembic_version"
+                ).all()
+        except DBAPIError:  # no alembic_version table yet
+            return None
+        return str(found[0][0]) if len(found) == 1 else None
 
     def dispose(self) -> None:
         self.engine.dispose()
