@@ -272,7 +272,7 @@ def test_repair_is_only_offered_once_annotated(workspace: Workspace) -> None:
             select(t.items.c.text).where(t.items.c.id == ids[4])
         ).scalar_one()
     assert text == MOJIBAKE
-    with pytest.raises(NotFound):
+    with pytest.raises(InvalidInput, match="no suggested text repair"):
         cleaning.repair_text(workspace, pid, ids[0])  # nothing to repair
 
 
@@ -285,7 +285,7 @@ def test_clean_job_runs_through_a_worker(workspace: Workspace) -> None:
     job = get_job(workspace.db, job_id)
     assert job["state"] == "done", job["error"]
     assert job["result"]["counts"] == {"empty-text.v1": 1}
-    assert (job["progress"], job["total"]) == (1, 1)
+    assert (job["progress"], job["total"]) == (6, 6)  # one pass over 6 items
     assert _by_check(workspace, pid) == {"empty-text.v1": {ids[2]}}
 
 

@@ -21,6 +21,7 @@ from annotary.errors import InvalidInput
 log = logging.getLogger("annotary.clean")
 
 TEXT = frozenset({"text"})
+_BATCH = 2000  # texts shingled before their MinHash signatures are made
 
 
 def _texts(inputs: Iterable[CheckInput]) -> Iterator[tuple[int, str]]:
@@ -33,6 +34,7 @@ class EmptyText:
     """Texts that are empty or white space only (score 1)."""
 
     name = "empty-text.v1"
+    per_item = True  # judges each item alone: runs over chunks
     kinds = TEXT
     defaults: dict[str, Any] = {}
 
@@ -60,6 +62,7 @@ class TextLength:
     """
 
     name = "text-length.v1"
+    per_item = True  # judges each item alone: runs over chunks
     kinds = TEXT
     defaults: dict[str, Any] = {"min_chars": 3, "max_chars": 100_000}
 
@@ -97,6 +100,7 @@ class Mojibake:
     """
 
     name = "mojibake.v1"
+    per_item = True  # judges each item alone: runs over chunks
     kinds = TEXT
     defaults: dict[str, Any] = {}
 
@@ -248,6 +252,7 @@ class PersonalData:
     """
 
     name = "personal-data.v1"
+    per_item = True  # judges each item alone: runs over chunks
     kinds = TEXT
     defaults: dict[str, Any] = {}
 
@@ -349,18 +354,27 @@ class NearDuplicateText:
         self, inputs: Iterable[CheckInput], settings: dict[str, Any]
     ) -> tuple[list[int], list[MinHash]]:
         ids: list[int] = []
+        signatures: list[MinHash] = []
         grams: list[set[bytes]] = []
+        # Shingle sets are large next to a signature: hash them a batch at a
+        # time so that only the signatures of every text stay in memory.
         for item_id, text in _texts(inputs):
             found = shingles(text, settings["shingle"])
             if found:
                 ids.append(item_id)
                 grams.append(found)
+                if len(grams) == _BATCH:
+                    signatures.extend(self._bulk(grams, settings))
+                    grams = []
+        if grams:
+            signatures.extend(self._bulk(grams, settings))
+        return ids, signatures
+
+    @staticmethod
+    def _bulk(grams: list[set[bytes]], settings: dict[str, Any]) -> list[MinHash]:
         # CRC-32 as the base hash: deterministic, and ten times cheaper than
         # datasketch's SHA-1; MinHash's own permutations spread it further.
-        signatures = MinHash.bulk(
-            grams, num_perm=settings["num_perm"], hashfunc=zlib.crc32
-        )
-        return ids, signatures
+        return MinHash.bulk(grams, num_perm=settings["num_perm"], hashfunc=zlib.crc32)
 
     def _flags(
         self, ids: list[int], signatures: list[MinHash], members: list[int]
