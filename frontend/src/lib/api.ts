@@ -12,6 +12,9 @@ import type {
   CleanDecision,
   CleanFlag,
   CleanReport,
+  CleanRun,
+  Job,
+  RepairDone,
   DecisionCounts,
   ExportFormat,
   ExportReport,
@@ -230,6 +233,30 @@ export class Client {
 
   clean(pid: number, checks?: string[]): Promise<CleanReport> {
     return this.request("POST", `/projects/${pid}/clean`, { checks: checks ?? null });
+  }
+
+  /** Queue the checks as a background job; follow it with `job(id)`. */
+  cleanJob(pid: number, checks?: string[]): Promise<Job<CleanReport>> {
+    return this.request("POST", `/projects/${pid}/clean`, {
+      checks: checks ?? null,
+      background: true,
+    });
+  }
+
+  job<R = Record<string, unknown>>(id: number): Promise<Job<R>> {
+    return this.request("GET", `/jobs/${id}`);
+  }
+
+  cleanRuns(pid: number): Promise<CleanRun[]> {
+    return this.request("GET", `/projects/${pid}/clean/runs`);
+  }
+
+  repair(pid: number, iid: number): Promise<RepairDone> {
+    return this.request("POST", `/projects/${pid}/items/${iid}/repair`, {});
+  }
+
+  repairAll(pid: number): Promise<{ repaired: number[]; offered: number[] }> {
+    return this.request("POST", `/projects/${pid}/clean/repairs`);
   }
 
   flags(

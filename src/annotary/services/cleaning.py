@@ -45,10 +45,11 @@ READ_CHUNK = 1000  # items read per transaction while the checks run
 
 
 def _chunks_of_items(
-    ws: Workspace, project_id: int, size: int = READ_CHUNK
+    ws: Workspace, project_id: int, size: int | None = None
 ) -> Iterator[list[clean.CheckInput]]:
     """The project's items in id order, ``size`` at a time, each chunk read in
     a short transaction of its own (keyset paging, no OFFSET)."""
+    size = size or READ_CHUNK
     store = MediaStore(ws.media_root)
     last = 0
     while True:
@@ -671,6 +672,10 @@ def repair_text(
 
     Args:
         text: the repaired text; the mojibake check's suggestion when None.
+
+    Returns:
+        ``{"item_id", "revision", "text"}``: ``revision`` numbers the new
+        text; the one it replaced is kept as revision ``revision - 1``.
 
     Raises:
         NotFound: no such item in the project.
