@@ -398,3 +398,14 @@ def test_runs_report_checks_thresholds_counts_and_decisions(
     # Five texts are shorter than 60 characters (the blank one is empty-text's).
     assert newest["counts"] == {"text-length.v1": 5, "mojibake.v1": 1}
     assert newest["decisions"] == {"keep": 2, "exclude": 0, "restore": 0, "repair": 1}
+
+
+def test_one_clean_job_per_project_at_a_time(workspace: Workspace) -> None:
+    pid, _ = _project(workspace)
+    first = cleaning.submit_cleaning(workspace, pid, checks=["empty-text"])
+
+    with pytest.raises(Conflict, match=f"being cleaned already \\(job {first}\\)"):
+        cleaning.submit_cleaning(workspace, pid)
+
+    run_next(workspace.db, {"workspace": workspace})
+    assert cleaning.submit_cleaning(workspace, pid) > first

@@ -13,7 +13,6 @@ import type {
   CleanFlag,
   CleanReport,
   CleanRun,
-  Job,
   RepairDone,
   DecisionCounts,
   ExportFormat,
@@ -243,10 +242,6 @@ export class Client {
     });
   }
 
-  job<R = Record<string, unknown>>(id: number): Promise<Job<R>> {
-    return this.request("GET", `/jobs/${id}`);
-  }
-
   cleanRuns(pid: number): Promise<CleanRun[]> {
     return this.request("GET", `/projects/${pid}/clean/runs`);
   }
@@ -309,7 +304,7 @@ export class Client {
     return this.request("POST", `/projects/${pid}/prelabel`, body);
   }
 
-  job(id: number): Promise<Job> {
+  job<R = Record<string, unknown>>(id: number): Promise<Job<R>> {
     return this.request("GET", `/jobs/${id}`);
   }
 

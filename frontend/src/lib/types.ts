@@ -226,17 +226,6 @@ export interface RepairDone {
   text: string;
 }
 
-export interface Job<R = Record<string, unknown>> {
-  id: number;
-  project_id: number | null;
-  kind: string;
-  state: "queued" | "running" | "done" | "failed" | "cancelled";
-  progress: number;
-  total: number | null;
-  result: R | null;
-  error: string | null;
-}
-
 export interface DecisionCounts {
   keep: number;
   exclude: number;
@@ -339,14 +328,15 @@ export interface ModelInfo {
   trains: boolean;
 }
 
-export interface Job {
+/** A background job; ``R`` is the shape of its result when done. */
+export interface Job<R = Record<string, unknown>> {
   id: number;
   project_id: number | null;
   kind: string;
   state: "queued" | "running" | "done" | "failed" | "cancelled";
   progress: number;
   total: number | null;
-  result: Record<string, unknown> | null;
+  result: R | null;
   error: string | null;
 }
 

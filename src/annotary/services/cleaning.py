@@ -222,7 +222,11 @@ def submit_cleaning(
     checks: list[str] | None = None,
     params: dict[str, dict[str, Any]] | None = None,
 ) -> int:
-    """Queue a ``clean`` job for a worker; returns the job id."""
+    """Queue a ``clean`` job for a worker; returns the job id.
+
+    Raises:
+        Conflict: a clean job of the project is queued or running already.
+    """
     with ws.db.read() as conn:
         require_role(conn, actor, project_id, Role.manager)
         kind = load_project(conn, project_id).kind
@@ -233,7 +237,21 @@ def submit_cleaning(
         "params": params or {},
         "actor_id": actor.id if actor else None,
     }
-    return submit_job(ws.db, "clean", job_params, project_id=project_id)
+    with ws.db.write() as conn:
+        pending = conn.execute(
+            select(t.jobs.c.id).where(
+                (t.jobs.c.project_id == project_id)
+                & (t.jobs.c.kind == "clean")
+                & t.jobs.c.state.in_(("queued", "running"))
+            )
+        ).scalar()
+        if pending is not None:
+            raise Conflict(
+                f"project {project_id} is being cleaned already (job {pending}); "
+                "wait for it or cancel it",
+                job=pending,
+            )
+        return submit_job(ws.db, "clean", job_params, project_id=project_id, conn=conn)
 
 
 @handler("clean")
