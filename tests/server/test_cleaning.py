@@ -139,3 +139,27 @@ def test_background_clean_is_a_job(
     assert done["state"] == "done"
     assert done["result"]["counts"] == {"empty-text.v1": 1}
     assert [f["item_id"] for f in sdk.flags(pid)["flags"]] == [ids[2]]
+
+
+def test_background_run_answers_202_and_reports_runs_and_repairs(
+    live: Any, setup: tuple[Client, int, list[int]]
+) -> None:
+    sdk, pid, ids = setup
+
+    queued = sdk.clean(pid, checks=["mojibake"], background=True)
+    assert (queued["state"], queued["kind"], queued["progress"]) == (
+        "queued",
+        "clean",
+        0,
+    )
+    assert run_next(live.workspace.db, {"workspace": live.workspace}) == queued["job"]
+    job = sdk.job(queued["job"])
+    assert (job["state"], job["progress"], job["total"]) == ("done", 5, 5)
+
+    assert sdk.repair_all(pid) == {"repaired": [ids[3]], "offered": []}
+    assert sdk.repair_all(pid) == {"repaired": [], "offered": []}
+    (run,) = sdk.cleaning_runs(pid)
+    assert run["counts"] == {"mojibake.v1": 1}
+    assert run["decisions"]["repair"] == 1
+    with pytest.raises(errors.InvalidInput, match="already holds that text"):
+        sdk.repair_text(pid, ids[3])

@@ -272,7 +272,7 @@ def test_repair_is_only_offered_once_annotated(workspace: Workspace) -> None:
             select(t.items.c.text).where(t.items.c.id == ids[4])
         ).scalar_one()
     assert text == MOJIBAKE
-    with pytest.raises(NotFound):
+    with pytest.raises(InvalidInput, match="no suggested text repair"):
         cleaning.repair_text(workspace, pid, ids[0])  # nothing to repair
 
 
@@ -285,7 +285,7 @@ def test_clean_job_runs_through_a_worker(workspace: Workspace) -> None:
     job = get_job(workspace.db, job_id)
     assert job["state"] == "done", job["error"]
     assert job["result"]["counts"] == {"empty-text.v1": 1}
-    assert (job["progress"], job["total"]) == (1, 1)
+    assert (job["progress"], job["total"]) == (6, 6)  # one pass over 6 items
     assert _by_check(workspace, pid) == {"empty-text.v1": {ids[2]}}
 
 
@@ -300,3 +300,112 @@ def test_clean_job_without_a_workspace_fails_with_a_reason(
     job = get_job(workspace.db, job_id)
     assert job["state"] == "failed"
     assert "needs a worker given the workspace" in job["error"]
+
+
+MORE_BROKEN = "Na\u00c3\u00afve readers met Bob at the caf\u00c3\u00a9 on Friday."
+
+
+def test_repair_all_applies_the_unannotated_and_offers_the_rest(
+    workspace: Workspace,
+) -> None:
+    pid, ids = _project(workspace)
+    (other,) = add_texts(workspace, pid, [MORE_BROKEN])
+    cleaning.run_cleaning(workspace, pid, checks=["mojibake"])
+    annotations.create_annotation(
+        workspace, other, [{"type": "span", "start": 0, "end": 3, "label": "PER"}]
+    )
+
+    done = cleaning.repair_all(workspace, pid)
+
+    assert done == {"repaired": [ids[4]], "offered": [other]}
+    with workspace.db.read() as conn:
+        texts = dict(
+            conn.execute(
+                select(t.items.c.id, t.items.c.text).where(
+                    t.items.c.id.in_([ids[4], other])
+                )
+            ).all()
+        )
+    assert texts == {
+        ids[4]: "The caf\u00e9 opened in 1999 for everyone",
+        other: MORE_BROKEN,
+    }
+    # A second pass has nothing left to apply; the offered one stays offered.
+    assert cleaning.repair_all(workspace, pid) == {"repaired": [], "offered": [other]}
+    with pytest.raises(InvalidInput, match="already holds that text"):
+        cleaning.repair_text(workspace, pid, ids[4])
+
+
+def test_flags_carry_a_preview_of_their_item(workspace: Workspace) -> None:
+    pid, ids = _project(workspace)
+    long_text = "word " * 200  # 1000 characters
+    (long_id,) = add_texts(workspace, pid, [long_text])
+    cleaning.run_cleaning(workspace, pid, params={"text-length": {"max_chars": 100}})
+
+    flags = {
+        (f["check"], f["item_id"]): f
+        for f in cleaning.list_flags(workspace, pid)["flags"]
+    }
+    # A snippet of 300 characters for most flags, the whole text for mojibake.
+    assert flags[("text-length.v1", long_id)]["preview"]["text"] == long_text[:300]
+    assert flags[("mojibake.v1", ids[4])]["preview"]["text"] == MOJIBAKE
+    assert flags[("mojibake.v1", ids[4])]["preview"]["mime"] is None
+    members = cleaning.clusters(workspace, pid)[0]["members"]
+    assert {m["preview"]["text"] for m in members} == {TEXTS[0], TEXTS[1]}
+
+
+def test_run_streams_chunks_and_reports_item_progress(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pid, ids = _project(workspace)
+    whole = cleaning.run_cleaning(workspace, pid)
+    monkeypatch.setattr(cleaning, "READ_CHUNK", 4)  # 6 items: chunks of 4 and 2
+    seen: list[tuple[int, int]] = []
+
+    # The same defaults, read 4 items at a time, give the same flags.
+    chunked = cleaning.run_cleaning(
+        workspace, pid, progress=lambda done, total: seen.append((done, total))
+    )
+
+    assert chunked["counts"] == whole["counts"]
+    # One shared pass for the per-item checks, one each for exact duplicates,
+    # near-duplicate text and language: 4 passes of 6 items, 2 chunks each.
+    assert seen == [(n, 24) for n in (4, 6, 10, 12, 16, 18, 22, 24)]
+
+
+def test_runs_report_checks_thresholds_counts_and_decisions(
+    workspace: Workspace,
+) -> None:
+    pid, ids = _project(workspace)
+    first = cleaning.run_cleaning(workspace, pid, checks=["empty-text"])
+    cleaning.decide(workspace, pid, {ids[2]: "exclude"})
+    cleaning.run_cleaning(
+        workspace,
+        pid,
+        checks=["text-length", "mojibake"],
+        params={"text-length": {"min_chars": 60}},
+    )
+    cleaning.decide(workspace, pid, {ids[0]: "keep", ids[3]: "keep"})
+    cleaning.repair_text(workspace, pid, ids[4])
+
+    newest, oldest = cleaning.cleaning_runs(workspace, pid)
+
+    assert oldest["counts"] == first["counts"] == {"empty-text.v1": 1}
+    assert oldest["decisions"] == {"keep": 0, "exclude": 1, "restore": 0, "repair": 0}
+    assert newest["items"] == 6
+    length = next(c for c in newest["checks"] if c["name"] == "text-length.v1")
+    assert length["params"] == {"min_chars": 60, "max_chars": 100_000}
+    # Five texts are shorter than 60 characters (the blank one is empty-text's).
+    assert newest["counts"] == {"text-length.v1": 5, "mojibake.v1": 1}
+    assert newest["decisions"] == {"keep": 2, "exclude": 0, "restore": 0, "repair": 1}
+
+
+def test_one_clean_job_per_project_at_a_time(workspace: Workspace) -> None:
+    pid, _ = _project(workspace)
+    first = cleaning.submit_cleaning(workspace, pid, checks=["empty-text"])
+
+    with pytest.raises(Conflict, match=f"being cleaned already \\(job {first}\\)"):
+        cleaning.submit_cleaning(workspace, pid)
+
+    run_next(workspace.db, {"workspace": workspace})
+    assert cleaning.submit_cleaning(workspace, pid) > first

@@ -12,6 +12,8 @@ import type {
   CleanDecision,
   CleanFlag,
   CleanReport,
+  CleanRun,
+  RepairDone,
   DecisionCounts,
   ExportFormat,
   ExportReport,
@@ -232,6 +234,26 @@ export class Client {
     return this.request("POST", `/projects/${pid}/clean`, { checks: checks ?? null });
   }
 
+  /** Queue the checks as a background job; follow it with `job(id)`. */
+  cleanJob(pid: number, checks?: string[]): Promise<Job<CleanReport>> {
+    return this.request("POST", `/projects/${pid}/clean`, {
+      checks: checks ?? null,
+      background: true,
+    });
+  }
+
+  cleanRuns(pid: number): Promise<CleanRun[]> {
+    return this.request("GET", `/projects/${pid}/clean/runs`);
+  }
+
+  repair(pid: number, iid: number): Promise<RepairDone> {
+    return this.request("POST", `/projects/${pid}/items/${iid}/repair`, {});
+  }
+
+  repairAll(pid: number): Promise<{ repaired: number[]; offered: number[] }> {
+    return this.request("POST", `/projects/${pid}/clean/repairs`);
+  }
+
   flags(
     pid: number,
     query: { check?: string; min_score?: number; limit?: number },
@@ -282,7 +304,7 @@ export class Client {
     return this.request("POST", `/projects/${pid}/prelabel`, body);
   }
 
-  job(id: number): Promise<Job> {
+  job<R = Record<string, unknown>>(id: number): Promise<Job<R>> {
     return this.request("GET", `/jobs/${id}`);
   }
 

@@ -183,6 +183,15 @@ export interface CleanFlag {
   exclude_reason: string | null;
   external_id: string | null;
   annotation_count: number;
+  /** What the screen shows of the item: a text snippet (the whole text for a
+   * mojibake flag), or the media file's name, type and size. */
+  preview: {
+    text: string | null;
+    name: string | null;
+    mime: string | null;
+    width: number | null;
+    height: number | null;
+  };
 }
 
 export interface CleanCluster {
@@ -203,6 +212,19 @@ export interface CleanReport {
 }
 
 export type CleanDecision = "keep" | "exclude" | "restore";
+
+export interface CleanRun extends CleanReport {
+  id: number;
+  at: string | null;
+  by: string | null;
+  decisions: { keep: number; exclude: number; restore: number; repair: number };
+}
+
+export interface RepairDone {
+  item_id: number;
+  revision: number;
+  text: string;
+}
 
 export interface DecisionCounts {
   keep: number;
@@ -306,14 +328,15 @@ export interface ModelInfo {
   trains: boolean;
 }
 
-export interface Job {
+/** A background job; ``R`` is the shape of its result when done. */
+export interface Job<R = Record<string, unknown>> {
   id: number;
   project_id: number | null;
   kind: string;
   state: "queued" | "running" | "done" | "failed" | "cancelled";
   progress: number;
   total: number | null;
-  result: Record<string, unknown> | null;
+  result: R | null;
   error: string | null;
 }
 

@@ -12,6 +12,7 @@ from annotary.clean.base import (
     CleanReport,
     Flag,
     run_checks,
+    run_streamed,
     suggest_decisions,
 )
 
@@ -22,5 +23,6 @@ __all__ = [
     "CleanReport",
     "Flag",
     "run_checks",
+    "run_streamed",
     "suggest_decisions",
 ]

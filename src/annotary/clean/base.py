@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -167,24 +167,86 @@ def run_checks(
         >>> report.counts
         {'empty-text.v1': 2}
     """
-    started = time.perf_counter()
     items = list(inputs)
+    return run_streamed(lambda: [items], kind, len(items), names, params)
+
+
+def run_streamed(
+    chunks: Callable[[], Iterable[Sequence[CheckInput]]],
+    kind: str,
+    items: int,
+    names: Iterable[str] | None = None,
+    params: Mapping[str, Mapping[str, Any]] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> CleanReport:
+    """Run checks over items that need not all be in memory at once.
+
+    ``chunks()`` starts a fresh pass over the items, chunk by chunk, each
+    time it is called. The checks marked ``per_item`` (each item judged
+    alone) share one pass and see one chunk at a time; every other check
+    (the duplicate finders, the language majority) gets a pass of its own as
+    one stream, and keeps only what it needs of each item (a hash, a
+    signature). So memory holds one chunk plus what those checks keep.
+
+    Args:
+        chunks: called once per pass; yields the items in chunks.
+        kind: the project's data kind.
+        items: how many items a pass yields (for the report and progress).
+        names: checks to run; all that apply when None.
+        params: per-check parameters, as for :func:`run_checks`.
+        progress: called with (items read, items to read over all passes).
+    """
+    started = time.perf_counter()
     checks = checks_for(kind, names)
-    params = dict(params or {})
-    _reject_unknown_checks(params, checks)
-    log.info("cleaning %s %s items with %s checks", len(items), kind, len(checks))
+    given = dict(params or {})
+    _reject_unknown_checks(given, checks)
+    local = [check for check in checks if getattr(check, "per_item", False)]
+    whole = [check for check in checks if not getattr(check, "per_item", False)]
+    total = items * ((1 if local else 0) + len(whole))
+    done = 0
+    log.info("cleaning %s %s items with %s checks", items, kind, len(checks))
 
-    report = CleanReport(kind=kind, items=len(items))
+    def own(check: Check) -> dict[str, Any]:
+        return dict(given.get(check.name, given.get(base_name(check.name), {})))
+
+    def report_progress(count: int) -> None:
+        nonlocal done
+        done += count
+        if progress is not None:
+            progress(done, total)
+
+    found: dict[str, list[Flag]] = {check.name: [] for check in checks}
+    seconds: dict[str, float] = dict.fromkeys(found, 0.0)
+    if local:
+        for chunk in chunks():
+            for check in local:
+                begun = time.perf_counter()
+                found[check.name].extend(check.run(chunk, params=own(check)))
+                seconds[check.name] += time.perf_counter() - begun
+            report_progress(len(chunk))
+
+    for check in whole:
+
+        def stream() -> Iterator[CheckInput]:
+            for chunk in chunks():
+                yield from chunk
+                report_progress(len(chunk))
+
+        begun = time.perf_counter()
+        found[check.name] = list(check.run(stream(), params=own(check)))
+        seconds[check.name] = time.perf_counter() - begun
+
+    report = CleanReport(kind=kind, items=items)
     for check in checks:
-        given = params.get(check.name, params.get(base_name(check.name), {}))
-        run, flags = _run_one(check, items, dict(given))
+        run = _check_run(check, own(check), items, found[check.name])
+        run.seconds = seconds[check.name]
+        log.info("check %s flagged %s of %s items", run.name, run.flagged, items)
         report.checks.append(run)
-        report.flags.extend(flags)
-
+        report.flags.extend(found[check.name])
     report.seconds = time.perf_counter() - started
     log.info(
         "cleaned %s items: %s flags in %.2f s",
-        len(items),
+        items,
         len(report.flags),
         report.seconds,
     )
@@ -201,25 +263,19 @@ def _reject_unknown_checks(params: Mapping[str, Any], checks: list[Check]) -> No
         )
 
 
-def _run_one(
-    check: Check, items: list[CheckInput], given: dict[str, Any]
-) -> tuple[CheckRun, list[Flag]]:
-    started = time.perf_counter()
+def _check_run(
+    check: Check, given: dict[str, Any], items: int, flags: list[Flag]
+) -> CheckRun:
     defaults = getattr(check, "defaults", {})
     used = merge_params(check.name, defaults, given) if defaults else given
-    flags = list(check.run(items, params=given))
-
-    run = CheckRun(
+    return CheckRun(
         name=check.name,
         params=used,
-        items=len(items),
+        items=items,
         flagged=len({flag.item_id for flag in flags}),
         flags=len(flags),
         clusters=len({flag.cluster for flag in flags if flag.cluster is not None}),
-        seconds=time.perf_counter() - started,
     )
-    log.info("check %s flagged %s of %s items", check.name, run.flagged, len(items))
-    return run, flags
 
 
 def suggest_decisions(

@@ -61,8 +61,11 @@ class ExactDuplicates:
     ) -> Iterator[Flag]:
         settings = merge_params(self.name, self.defaults, params)
         fold = normalize_text if settings["normalize"] else None
-        first: dict[str, CheckInput] = {}
-        copies: dict[str, list[CheckInput]] = {}
+        # Only 16-byte digests and ids are kept, never the items: memory stays
+        # small however long the texts. A member is (item id, digest of its
+        # exact text, or b"" for a file).
+        first: dict[bytes, tuple[int, bytes]] = {}
+        copies: dict[bytes, list[tuple[int, bytes]]] = {}
 
         # One flat pass: at a million items every call and allocation per item
         # shows, so a group's list is made only when a second member turns up.
@@ -70,25 +73,34 @@ class ExactDuplicates:
             item = entry.item
             text = item.text
             if text is not None and item.media is None and entry.path is None:
-                key = fold(text) if fold else text
-                if not key or (not fold and not text.strip()):
-                    continue
-                key = "t" + key
+                if fold:
+                    folded = fold(text)
+                    if not folded:
+                        continue
+                    exact = _digest(text)
+                    key = b"t" + (exact if folded == text else _digest(folded))
+                else:
+                    if not text.strip():
+                        continue
+                    exact = _digest(text)
+                    key = b"t" + exact
+                member = (item.id, exact)
             else:
                 digest = self._file_key(entry)
                 if digest is None:
                     continue
-                key = "f" + digest
-            seen = first.setdefault(key, entry)
-            if seen is not entry:
+                key = b"f" + digest.encode()
+                member = (item.id, b"")
+            seen = first.setdefault(key, member)
+            if seen is not member:
                 group = copies.get(key)
                 if group is None:
-                    copies[key] = [seen, entry]
+                    copies[key] = [seen, member]
                 else:
-                    group.append(entry)
+                    group.append(member)
 
         for key, group in copies.items():
-            yield from self._flags(group, is_text=key[0] == "t")
+            yield from self._flags(group, is_text=key[:1] == b"t")
 
     def _file_key(self, entry: CheckInput) -> str | None:
         item = entry.item
@@ -103,25 +115,31 @@ class ExactDuplicates:
                 log.warning("item %s: cannot read %s: %s", item.id, entry.path, error)
         return None
 
-    def _flags(self, group: list[CheckInput], is_text: bool) -> Iterator[Flag]:
-        representative = min(group, key=lambda entry: entry.item.id).item
+    def _flags(self, group: list[tuple[int, bytes]], is_text: bool) -> Iterator[Flag]:
+        representative, same_text = min(group)
         if not is_text:
-            reason = f"same bytes as item {representative.id}"
-            same = [(e.item.id, 1.0, reason, {"exact": True}) for e in group]
+            reason = f"same bytes as item {representative}"
+            same = [(item_id, 1.0, reason, {"exact": True}) for item_id, _ in group]
             yield from cluster_flags(self.name, same)
             return
 
-        exact = f"same text as item {representative.id}"
+        exact = f"same text as item {representative}"
         folded = f"{exact} after folding case, white space and Unicode form"
         yield from cluster_flags(
             self.name,
             [
-                (e.item.id, 1.0, exact, {"exact": True})
-                if e.item.text == representative.text
-                else (e.item.id, 0.9, folded, {"exact": False})
-                for e in group
+                (item_id, 1.0, exact, {"exact": True})
+                if digest == same_text
+                else (item_id, 0.9, folded, {"exact": False})
+                for item_id, digest in group
             ],
         )
+
+
+def _digest(text: str) -> bytes:
+    return hashlib.blake2b(
+        text.encode("utf-8", "surrogatepass"), digest_size=16
+    ).digest()
 
 
 exact_duplicates = ExactDuplicates()

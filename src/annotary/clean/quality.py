@@ -61,6 +61,7 @@ class Blur:
     """
 
     name = "blur.v1"
+    per_item = True  # judges each item alone: runs over chunks
     kinds = frozenset({"image"})
     defaults: dict[str, Any] = {"threshold": 15.0}
 
@@ -91,6 +92,7 @@ class Exposure:
     """
 
     name = "exposure.v1"
+    per_item = True  # judges each item alone: runs over chunks
     kinds = frozenset({"image"})
     defaults: dict[str, Any] = {"dark_below": 40.0, "bright_above": 215.0}
 
@@ -151,6 +153,7 @@ class ImageShape:
     """
 
     name = "image-shape.v1"
+    per_item = True  # judges each item alone: runs over chunks
     kinds = frozenset({"image"})
     defaults: dict[str, Any] = {"min_width": 32, "min_height": 32, "max_aspect": 5.0}
 
@@ -214,6 +217,7 @@ class CorruptFile:
     """Files that cannot be opened or fully decoded as images (score 1)."""
 
     name = "corrupt-file.v1"
+    per_item = True  # judges each item alone: runs over chunks
     kinds = frozenset({"image"})
     defaults: dict[str, Any] = {}
 
@@ -239,6 +243,7 @@ class MultiFrame:
     """Animated images (GIF, APNG, WebP) and multi-page files (TIFF)."""
 
     name = "multi-frame.v1"
+    per_item = True  # judges each item alone: runs over chunks
     kinds = frozenset({"image"})
     defaults: dict[str, Any] = {}
 

@@ -11,6 +11,7 @@ from functools import lru_cache
 from typing import Any
 
 import ftfy
+import numpy as np
 from datasketch import MinHash, MinHashLSH
 
 from annotary.clean.base import CheckInput, Flag, merge_params
@@ -21,6 +22,7 @@ from annotary.errors import InvalidInput
 log = logging.getLogger("annotary.clean")
 
 TEXT = frozenset({"text"})
+_BATCH = 2000  # texts shingled before their MinHash signatures are made
 
 
 def _texts(inputs: Iterable[CheckInput]) -> Iterator[tuple[int, str]]:
@@ -33,6 +35,7 @@ class EmptyText:
     """Texts that are empty or white space only (score 1)."""
 
     name = "empty-text.v1"
+    per_item = True  # judges each item alone: runs over chunks
     kinds = TEXT
     defaults: dict[str, Any] = {}
 
@@ -60,6 +63,7 @@ class TextLength:
     """
 
     name = "text-length.v1"
+    per_item = True  # judges each item alone: runs over chunks
     kinds = TEXT
     defaults: dict[str, Any] = {"min_chars": 3, "max_chars": 100_000}
 
@@ -97,6 +101,7 @@ class Mojibake:
     """
 
     name = "mojibake.v1"
+    per_item = True  # judges each item alone: runs over chunks
     kinds = TEXT
     defaults: dict[str, Any] = {}
 
@@ -248,6 +253,7 @@ class PersonalData:
     """
 
     name = "personal-data.v1"
+    per_item = True  # judges each item alone: runs over chunks
     kinds = TEXT
     defaults: dict[str, Any] = {}
 
@@ -311,9 +317,13 @@ class NearDuplicateText:
     """Texts whose character shingles overlap by Jaccard ``>= threshold``.
 
     MinHash signatures (datasketch) are bucketed by locality-sensitive
-    hashing, tuned so that about 95% of pairs at the threshold meet; pairs
-    are kept when their estimated Jaccard similarity reaches the threshold,
-    then joined into clusters by union-find.
+    hashing, banded as datasketch tunes it so that about 95% of pairs at the
+    threshold meet; pairs are kept when their estimated Jaccard similarity
+    reaches the threshold, then joined into clusters by union-find.
+
+    Memory: the signatures live in one ``(texts, num_perm)`` array of 32-bit
+    values (MinHash values fit in 32 bits) and each band is one 64-bit key
+    per text, sorted to find the buckets; no per-text objects are kept.
 
     Parameters: ``threshold`` (0.8), ``num_perm`` permutations per signature
     (128), ``shingle`` characters per n-gram (5).
@@ -327,53 +337,87 @@ class NearDuplicateText:
         self, inputs: Iterable[CheckInput], *, params: dict[str, Any]
     ) -> Iterator[Flag]:
         settings = merge_params(self.name, self.defaults, params)
+        threshold = settings["threshold"]
+        bands = _lsh(self.name, threshold, settings["num_perm"])
         ids, signatures = self._signatures(inputs, settings)
         if len(ids) < 2:
             return
 
-        threshold = settings["threshold"]
-        lsh = _lsh(self.name, threshold, settings["num_perm"])
-        for index, signature in enumerate(signatures):
-            lsh.insert(index, signature)
-
         sets = UnionFind(len(ids))
-        for index, signature in enumerate(signatures):
-            for other in lsh.query(signature):
-                if other > index and signature.jaccard(signatures[other]) >= threshold:
-                    sets.union(index, other)
+        for bucket in _buckets(signatures, bands.b, bands.r):
+            for place, index in enumerate(bucket[:-1]):
+                others = bucket[place + 1 :]
+                similar = (signatures[others] == signatures[index]).mean(axis=1)
+                for other in others[similar >= threshold]:
+                    sets.union(int(index), int(other))
 
         for members in sets.groups():
             yield from self._flags(ids, signatures, members)
 
     def _signatures(
         self, inputs: Iterable[CheckInput], settings: dict[str, Any]
-    ) -> tuple[list[int], list[MinHash]]:
+    ) -> tuple[list[int], np.ndarray]:
         ids: list[int] = []
+        parts: list[np.ndarray] = []
         grams: list[set[bytes]] = []
+        # Shingle sets are large next to a signature: hash them a batch at a
+        # time so that only the signatures of every text stay in memory.
         for item_id, text in _texts(inputs):
             found = shingles(text, settings["shingle"])
             if found:
                 ids.append(item_id)
                 grams.append(found)
+                if len(grams) == _BATCH:
+                    parts.append(self._bulk(grams, settings))
+                    grams = []
+        if grams:
+            parts.append(self._bulk(grams, settings))
+        if not parts:
+            return ids, np.zeros((0, settings["num_perm"]), dtype=np.uint32)
+        return ids, np.concatenate(parts)
+
+    @staticmethod
+    def _bulk(grams: list[set[bytes]], settings: dict[str, Any]) -> np.ndarray:
         # CRC-32 as the base hash: deterministic, and ten times cheaper than
         # datasketch's SHA-1; MinHash's own permutations spread it further.
-        signatures = MinHash.bulk(
-            grams, num_perm=settings["num_perm"], hashfunc=zlib.crc32
+        found = MinHash.bulk(grams, num_perm=settings["num_perm"], hashfunc=zlib.crc32)
+        # MinHash values are below 2**32: 32 bits hold them exactly.
+        return np.array([m.hashvalues for m in found], dtype=np.uint64).astype(
+            np.uint32
         )
-        return ids, signatures
 
     def _flags(
-        self, ids: list[int], signatures: list[MinHash], members: list[int]
+        self, ids: list[int], signatures: np.ndarray, members: list[int]
     ) -> Iterator[Flag]:
         first = min(members, key=lambda m: ids[m])
         found: list[Member] = []
         for member in members:
-            similarity = float(signatures[member].jaccard(signatures[first]))
+            similarity = float((signatures[member] == signatures[first]).mean())
             reason = (
                 f"nearly the same text as item {ids[first]} (Jaccard ~{similarity:.2f})"
             )
             found.append((ids[member], similarity, reason, {"jaccard": similarity}))
         yield from cluster_flags(self.name, found)
+
+
+def _buckets(signatures: np.ndarray, bands: int, rows: int) -> Iterator[np.ndarray]:
+    """Row indices of texts sharing a band: each band's ``rows`` values are
+    folded into one 64-bit key (random odd multipliers, wrapping sums), the
+    keys sorted, and every run of two or more equal keys is a bucket. Two
+    different bands folding to the same key is left to the Jaccard test."""
+    multipliers = np.random.default_rng(0x5EED).integers(
+        1, 2**63, size=rows, dtype=np.uint64
+    ) | np.uint64(1)
+    for band in range(bands):
+        part = signatures[:, band * rows : (band + 1) * rows].astype(np.uint64)
+        keys = (part * multipliers).sum(axis=1, dtype=np.uint64)
+        order = np.argsort(keys, kind="stable")
+        ordered = keys[order]
+        starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+        ends = np.r_[starts[1:], len(ordered)]
+        for start, end in zip(starts, ends, strict=True):
+            if end - start > 1:
+                yield np.sort(order[start:end])
 
 
 empty_text = EmptyText()

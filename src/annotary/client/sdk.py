@@ -524,7 +524,8 @@ class Client:
         params: dict[str, dict[str, Any]] | None = None,
         background: bool = False,
     ) -> dict[str, Any]:
-        """Run the cleaning checks; the report, or ``{"job": id}`` if background."""
+        """Run the cleaning checks; the report, or the queued job if background
+        (``{"job": id, "state": "queued", ...}``; follow it with ``job(id)``)."""
         body = {
             "checks": list(checks) if checks is not None else None,
             "params": params or {},
@@ -617,6 +618,20 @@ class Client:
             "POST",
             f"/projects/{project_id}/items/{item_id}/repair",
             json={"text": text},
+        )
+        return result
+
+    def repair_all(self, project_id: int) -> dict[str, list[int]]:
+        """Apply every allowed text repair; ids "repaired" and "offered"."""
+        result: dict[str, list[int]] = self._json(
+            "POST", f"/projects/{project_id}/clean/repairs"
+        )
+        return result
+
+    def cleaning_runs(self, project_id: int) -> list[dict[str, Any]]:
+        """The report of each cleaning run, newest first, with decisions taken."""
+        result: list[dict[str, Any]] = self._json(
+            "GET", f"/projects/{project_id}/clean/runs"
         )
         return result
 

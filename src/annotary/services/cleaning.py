@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import Connection, RowMapping, bindparam, func, select, update
+from sqlalchemy import Connection, RowMapping, bindparam, case, func, select, update
 
 from annotary import clean
 from annotary.clean.base import base_name, checks_for
@@ -33,24 +33,47 @@ from annotary.storage import tables as t
 log = logging.getLogger("annotary.clean")
 
 Progress = Callable[[int, int], None]
-"""Called with (checks done, checks in all) as a run goes."""
+"""Called with (items read, items to read) as a run goes: the per-item checks
+share one pass over the items, every other check makes a pass of its own."""
 
 Action = Literal["keep", "exclude", "restore"]
 ACTIONS: frozenset[str] = frozenset({"keep", "exclude", "restore"})
 MAX_FLAGS = 5000
 CHUNK = 5000  # ids per IN (...), under every database's bound-parameter limit
+SNIPPET = 300  # characters of an item's text shown next to its flags
+READ_CHUNK = 1000  # items read per transaction while the checks run
 
 
-def _inputs(ws: Workspace, conn: Connection, project_id: int) -> list[clean.CheckInput]:
+def _chunks_of_items(
+    ws: Workspace, project_id: int, size: int | None = None
+) -> Iterator[list[clean.CheckInput]]:
+    """The project's items in id order, ``size`` at a time, each chunk read in
+    a short transaction of its own (keyset paging, no OFFSET)."""
+    size = size or READ_CHUNK
     store = MediaStore(ws.media_root)
-    rows = conn.execute(
-        select(t.items).where(t.items.c.project_id == project_id).order_by(t.items.c.id)
-    ).mappings()
-    inputs = []
-    for row in rows:
-        item = to_item(row)
-        inputs.append(clean.CheckInput(item=item, path=_local_path(store, item.media)))
-    return inputs
+    last = 0
+    while True:
+        with ws.db.read() as conn:
+            rows = list(
+                conn.execute(
+                    select(t.items)
+                    .where((t.items.c.project_id == project_id) & (t.items.c.id > last))
+                    .order_by(t.items.c.id)
+                    .limit(size)
+                ).mappings()
+            )
+        if not rows:
+            return
+        chunk = []
+        for row in rows:
+            item = to_item(row)
+            chunk.append(
+                clean.CheckInput(item=item, path=_local_path(store, item.media))
+            )
+        last = int(rows[-1]["id"])
+        yield chunk
+        if len(rows) < size:
+            return
 
 
 def _local_path(store: MediaStore, media: Any) -> Path | None:
@@ -97,7 +120,7 @@ def run_cleaning(
         actor: who runs it (None: the local owner); needs the manager role.
         checks: check names (versioned or not); all that apply when None.
         params: per-check parameters, e.g. ``{"blur": {"threshold": 50}}``.
-        progress: called with (checks done, checks in all).
+        progress: called with (items read, items to read over all passes).
 
     Returns:
         The report: kind, items, checks (name, params, counts, seconds),
@@ -111,23 +134,21 @@ def run_cleaning(
     with ws.db.read() as conn:
         require_role(conn, actor, project_id, Role.manager)
         kind = load_project(conn, project_id).kind
-        inputs = _inputs(ws, conn, project_id)
+        count = conn.execute(
+            select(func.count()).where(t.items.c.project_id == project_id)
+        ).scalar_one()
     chosen = checks_for(kind, list(checks) if checks is not None else None)
     given = {str(k): dict(v) for k, v in (params or {}).items()}
     _validate_params(given, chosen)
 
-    report = clean.CleanReport(kind=kind, items=len(inputs))
-    for done, check in enumerate(chosen):
-        if progress:
-            progress(done, len(chosen))
-        own = given.get(check.name, given.get(base_name(check.name)))
-        part = clean.run_checks(
-            inputs, kind, [check.name], {check.name: own} if own else None
-        )
-        report.checks.extend(part.checks)
-        report.flags.extend(part.flags)
-    if progress:
-        progress(len(chosen), len(chosen))
+    report = clean.run_streamed(
+        lambda: _chunks_of_items(ws, project_id),
+        kind,
+        int(count),
+        [check.name for check in chosen],
+        given,
+        progress,
+    )
 
     with ws.db.write() as conn:
         kept = _store_flags(conn, project_id, report)
@@ -201,7 +222,11 @@ def submit_cleaning(
     checks: list[str] | None = None,
     params: dict[str, dict[str, Any]] | None = None,
 ) -> int:
-    """Queue a ``clean`` job for a worker; returns the job id."""
+    """Queue a ``clean`` job for a worker; returns the job id.
+
+    Raises:
+        Conflict: a clean job of the project is queued or running already.
+    """
     with ws.db.read() as conn:
         require_role(conn, actor, project_id, Role.manager)
         kind = load_project(conn, project_id).kind
@@ -212,7 +237,21 @@ def submit_cleaning(
         "params": params or {},
         "actor_id": actor.id if actor else None,
     }
-    return submit_job(ws.db, "clean", job_params, project_id=project_id)
+    with ws.db.write() as conn:
+        pending = conn.execute(
+            select(t.jobs.c.id).where(
+                (t.jobs.c.project_id == project_id)
+                & (t.jobs.c.kind == "clean")
+                & t.jobs.c.state.in_(("queued", "running"))
+            )
+        ).scalar()
+        if pending is not None:
+            raise Conflict(
+                f"project {project_id} is being cleaned already (job {pending}); "
+                "wait for it or cancel it",
+                job=pending,
+            )
+        return submit_job(ws.db, "clean", job_params, project_id=project_id, conn=conn)
 
 
 @handler("clean")
@@ -265,6 +304,13 @@ def _flag_rows(
             t.items.c.exclude_reason,
             t.items.c.external_id,
             t.items.c.annotation_count,
+            t.items.c.media,
+            # A mojibake flag shows the whole text next to its repair; any
+            # other flag a snippet, so a screen of flags needs no item reads.
+            case(
+                (t.flags.c.check.like("mojibake.v%"), t.items.c.text),
+                else_=func.substr(t.items.c.text, 1, SNIPPET),
+            ).label("snippet"),
         )
         .join(t.items, t.items.c.id == t.flags.c.item_id)
         .where(t.flags.c.project_id == project_id, *conditions)
@@ -291,6 +337,19 @@ def _flag_dict(row: RowMapping) -> dict[str, Any]:
         "exclude_reason": row["exclude_reason"],
         "external_id": row["external_id"],
         "annotation_count": row["annotation_count"],
+        "preview": _preview(row),
+    }
+
+
+def _preview(row: RowMapping) -> dict[str, Any]:
+    """What the cleaning screen shows of a flagged item without reading it."""
+    media = row["media"] or {}
+    return {
+        "text": row["snippet"],
+        "name": media.get("original_name"),
+        "mime": media.get("mime"),
+        "width": media.get("width"),
+        "height": media.get("height"),
     }
 
 
@@ -625,61 +684,126 @@ def repair_text(
 
     Only while the item has no annotations: spans point into the stored text,
     which is never rewritten under them. The earlier text is kept in
-    ``meta["revisions"]`` and the audit log.
+    ``meta["revisions"]`` (revision, text, when, by whom, why) and in the
+    audit log; the item's ``content_hash`` stays the hash of what was
+    imported, so importing the same file again still finds it.
 
     Args:
         text: the repaired text; the mojibake check's suggestion when None.
 
+    Returns:
+        ``{"item_id", "revision", "text"}``: ``revision`` numbers the new
+        text; the one it replaced is kept as revision ``revision - 1``.
+
     Raises:
-        NotFound: no such item in the project, or no repair to apply.
+        NotFound: no such item in the project.
+        InvalidInput: no repair to apply, or the item already holds it.
         Conflict: the item has annotations; the repair stays offered.
     """
     with ws.db.write() as conn:
         require_role(conn, actor, project_id, Role.manager)
-        row = (
-            conn.execute(
-                select(t.items).where(
-                    (t.items.c.id == item_id) & (t.items.c.project_id == project_id)
-                )
-            )
-            .mappings()
-            .first()
-        )
-        if row is None:
-            raise NotFound(f"item {item_id} not in project {project_id}")
+        row = _item_for_update(ws, conn, project_id, item_id)
         new_text = text if text is not None else _suggested_repair(conn, item_id)
         _require_unannotated(conn, row)
+        done = _apply_repair(conn, project_id, row, new_text, actor)
+    return done
 
-        meta = dict(row["meta"] or {})
-        revisions = list(meta.get("revisions", []))
-        revisions.append(
-            {
-                "revision": len(revisions) + 1,
-                "text": row["text"],
-                "replaced_at": datetime.now(UTC).isoformat(),
-                "by": actor.username if actor else None,
-                "reason": "mojibake repair",
-            }
+
+def repair_all(
+    ws: Workspace, project_id: int, *, actor: User | None = None
+) -> dict[str, Any]:
+    """Apply every suggested mojibake repair that may be applied, in one go.
+
+    Items with annotations keep their text: their repair stays offered and
+    they are listed under ``offered``. Repairs already applied are skipped.
+
+    Returns:
+        ``{"repaired": [item ids], "offered": [item ids]}``.
+    """
+    with ws.db.write() as conn:
+        require_role(conn, actor, project_id, Role.manager)
+        suggested = conn.execute(
+            select(t.flags.c.item_id, t.flags.c.data)
+            .where(
+                (t.flags.c.project_id == project_id)
+                & _check_filter("mojibake")
+                & ((t.flags.c.decision != "repaired") | t.flags.c.decision.is_(None))
+            )
+            .order_by(t.flags.c.item_id)
+        ).all()
+        repaired: list[int] = []
+        offered: list[int] = []
+        for item_id, data in suggested:
+            new_text = (data or {}).get("repair")
+            if not isinstance(new_text, str):
+                continue
+            row = _item_for_update(ws, conn, project_id, int(item_id))
+            if row["text"] == new_text:
+                continue
+            if _annotation_count(conn, int(item_id)):
+                offered.append(int(item_id))
+                continue
+            _apply_repair(conn, project_id, row, new_text, actor)
+            repaired.append(int(item_id))
+    return {"repaired": repaired, "offered": offered}
+
+
+def _item_for_update(
+    ws: Workspace, conn: Connection, project_id: int, item_id: int
+) -> RowMapping:
+    query = select(t.items).where(
+        (t.items.c.id == item_id) & (t.items.c.project_id == project_id)
+    )
+    if not ws.db.is_sqlite:
+        # An annotation saved meanwhile updates this row: it waits for us.
+        query = query.with_for_update()
+    row = conn.execute(query).mappings().first()
+    if row is None:
+        raise NotFound(f"item {item_id} not in project {project_id}")
+    return row
+
+
+def _apply_repair(
+    conn: Connection,
+    project_id: int,
+    row: RowMapping,
+    new_text: str,
+    actor: User | None,
+) -> dict[str, Any]:
+    item_id = int(row["id"])
+    if row["text"] == new_text:
+        raise InvalidInput(
+            f"item {item_id} already holds that text; nothing to repair",
+            field="text",
         )
-        meta["revisions"] = revisions
-        conn.execute(
-            update(t.items)
-            .where(t.items.c.id == item_id)
-            .values(text=new_text, meta=meta)
-        )
-        conn.execute(
-            update(t.flags)
-            .where((t.flags.c.item_id == item_id) & _check_filter("mojibake"))
-            .values(decision="repaired")
-        )
-        record(
-            conn,
-            "clean.repair",
-            project_id=project_id,
-            user=actor,
-            target=f"item:{item_id}",
-            data={"revision": len(revisions) + 1, "before": row["text"]},
-        )
+    meta = dict(row["meta"] or {})
+    revisions = list(meta.get("revisions", []))
+    revisions.append(
+        {
+            "revision": len(revisions) + 1,
+            "text": row["text"],
+            "replaced_at": datetime.now(UTC).isoformat(),
+            "by": actor.username if actor else None,
+            "reason": "mojibake repair",
+        }
+    )
+    meta["revisions"] = revisions
+    conn.execute(
+        update(t.items).where(t.items.c.id == item_id).values(text=new_text, meta=meta)
+    )
+    conn.execute(
+        update(t.flags)
+        .where((t.flags.c.item_id == item_id) & _check_filter("mojibake"))
+        .values(decision="repaired")
+    )
+    record(
+        conn,
+        "clean.repair",
+        project_id=project_id,
+        user=actor,
+        target=f"item:{item_id}",
+        data={"revision": len(revisions) + 1, "before": row["text"]},
+    )
     return {"item_id": item_id, "revision": len(revisions) + 1, "text": new_text}
 
 
@@ -692,13 +816,22 @@ def _suggested_repair(conn: Connection, item_id: int) -> str:
     for data in rows:
         if data and isinstance(data.get("repair"), str):
             return str(data["repair"])
-    raise NotFound(f"item {item_id} has no suggested text repair; run cleaning first")
+    raise InvalidInput(
+        f"item {item_id} has no suggested text repair; run the mojibake check first",
+        field="item_id",
+    )
+
+
+def _annotation_count(conn: Connection, item_id: int) -> int:
+    return int(
+        conn.execute(
+            select(func.count()).where(t.annotations.c.item_id == item_id)
+        ).scalar_one()
+    )
 
 
 def _require_unannotated(conn: Connection, row: RowMapping) -> None:
-    count = conn.execute(
-        select(func.count()).where(t.annotations.c.item_id == row["id"])
-    ).scalar_one()
+    count = _annotation_count(conn, int(row["id"]))
     if count:
         raise Conflict(
             f"item {row['id']} has {count} annotation(s) pointing into its text; "
@@ -706,3 +839,71 @@ def _require_unannotated(conn: Connection, row: RowMapping) -> None:
             item_id=row["id"],
             status="offered",
         )
+
+
+def cleaning_runs(
+    ws: Workspace, project_id: int, *, actor: User | None = None, limit: int = 20
+) -> list[dict[str, Any]]:
+    """The report of each cleaning run, newest first.
+
+    Each: ``{"id", "at", "by", "kind", "items", "checks"`` (name, parameters
+    and thresholds used, items flagged, clusters), ``"counts"`` (flagged
+    items per check), ``"flags", "seconds", "decisions"}``, where
+    ``decisions`` counts what people decided after the run and before the
+    next one: kept, excluded, restored, and texts repaired.
+    """
+    actions = ("clean.run", "clean.decide", "clean.repair")
+    with ws.db.read() as conn:
+        require_role(conn, actor, project_id, Role.manager)
+        events = conn.execute(
+            select(
+                t.audit_events.c.id,
+                t.audit_events.c.action,
+                t.audit_events.c.data,
+                t.audit_events.c.created_at,
+                t.users.c.username,
+            )
+            .select_from(
+                t.audit_events.outerjoin(
+                    t.users, t.users.c.id == t.audit_events.c.user_id
+                )
+            )
+            .where(
+                (t.audit_events.c.project_id == project_id)
+                & t.audit_events.c.action.in_(actions)
+            )
+            .order_by(t.audit_events.c.id)
+        ).all()
+
+    runs: list[dict[str, Any]] = []
+    for event_id, action, data, at, username in events:
+        data = data or {}
+        if action == "clean.run":
+            runs.append(
+                {
+                    "id": event_id,
+                    "at": at.isoformat() if at else None,
+                    "by": username,
+                    **{k: data.get(k) for k in _RUN_FIELDS},
+                    "decisions": {"keep": 0, "exclude": 0, "restore": 0, "repair": 0},
+                }
+            )
+        elif runs and action == "clean.decide":
+            taken = runs[-1]["decisions"]
+            for name, count in (data.get("counts") or {}).items():
+                if name in taken:
+                    taken[name] += int(count)
+        elif runs:
+            runs[-1]["decisions"]["repair"] += 1
+    return runs[::-1][:limit]
+
+
+_RUN_FIELDS = (
+    "kind",
+    "items",
+    "checks",
+    "counts",
+    "flags",
+    "decisions_kept",
+    "seconds",
+)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from annotary.lazy import LazyModule
 from annotary.server.auth import WS, Actor
 
 cleaning = LazyModule("annotary.services.cleaning")
+jobs = LazyModule("annotary.services.prelabel")  # project_job: a job for its managers
 
 router = APIRouter(tags=["cleaning"])
 
@@ -45,16 +46,29 @@ class Repair(BaseModel):
 
 
 @router.post("/projects/{pid}/clean")
-def run_cleaning(pid: int, body: CleanRequest, ws: WS, actor: Actor) -> dict[str, Any]:
-    """Run the checks now and return the report, or queue a job (managers)."""
+def run_cleaning(
+    pid: int, body: CleanRequest, ws: WS, actor: Actor, response: Response
+) -> dict[str, Any]:
+    """Run the checks now and return the report, or queue a job (managers).
+
+    With ``background`` the answer is 202 and ``{"job": id, ...}``: follow
+    its progress at ``GET /jobs/{id}``; the report is the job's ``result``.
+    """
     if body.background:
-        job = cleaning.submit_cleaning(
+        job_id = cleaning.submit_cleaning(
             ws, pid, actor=actor, checks=body.checks, params=body.params
         )
-        return {"job": job}
+        response.status_code = 202
+        return {"job": job_id, **jobs.project_job(ws, job_id, actor=actor)}
     return cleaning.run_cleaning(
         ws, pid, actor=actor, checks=body.checks, params=body.params
     )
+
+
+@router.get("/projects/{pid}/clean/runs")
+def runs(pid: int, ws: WS, actor: Actor, limit: int = 20) -> list[dict[str, Any]]:
+    """The report of each cleaning run, newest first, with decisions taken."""
+    return cleaning.cleaning_runs(ws, pid, actor=actor, limit=limit)
 
 
 @router.get("/projects/{pid}/flags")
@@ -121,3 +135,9 @@ def keep_one(pid: int, body: ClusterChoice, ws: WS, actor: Actor) -> dict[str, i
 def repair(pid: int, iid: int, body: Repair, ws: WS, actor: Actor) -> dict[str, Any]:
     """Apply a text repair as a new revision; 409 once the item is annotated."""
     return cleaning.repair_text(ws, pid, iid, text=body.text, actor=actor)
+
+
+@router.post("/projects/{pid}/clean/repairs")
+def repair_all(pid: int, ws: WS, actor: Actor) -> dict[str, Any]:
+    """Apply every suggested text repair allowed; annotated items stay offered."""
+    return cleaning.repair_all(ws, pid, actor=actor)
