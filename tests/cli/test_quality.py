@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from annotary.cli import app
 from annotary.cli.common import state
 from annotary.services import annotations, prelabel, projects
+from annotary.services.items import list_items
 from annotary.services.workspace import init_workspace, open_workspace
 from tests.services.helpers import add_texts, member
 from tests.services.test_quality import SCHEMA, cls, label_in_order
@@ -168,3 +169,50 @@ def test_quality_splits_by_guideline_version(ws_dir: str) -> None:
     rows = [line for line in table.splitlines() if line.startswith("│ v")]
     cells = [[cell.strip() for cell in row.split("│")[1:5]] for row in rows]
     assert cells == [["v1", "8", "0.533", "n/a"], ["v2", "4", "1.000", "n/a"]]
+
+
+def test_gold_import_lands_good_lines_and_names_bad_ones(
+    ws_dir: str, tmp_path: Path
+) -> None:
+    ws = open_workspace(Path(ws_dir))
+    try:
+        pid = projects.resolve_project(ws, "P")
+        first, second, third, fourth = sorted(
+            row["id"] for row in list_items(ws, pid)["items"]
+        )
+    finally:
+        ws.close()
+    lines = [
+        json.dumps({"item_id": first, "label": "pos"}),
+        json.dumps({"item_id": second, "labels": ["neg"]}),
+        "{not json",
+        json.dumps({"item_id": third, "label": "meh"}),
+        "",
+        json.dumps({"item_id": 999999, "label": "pos"}),
+        json.dumps({"external_id": "nope", "label": "pos"}),
+        json.dumps({"item_id": fourth}),
+        json.dumps(
+            {"item_id": fourth, "regions": [{"type": "class", "labels": ["neg"]}]}
+        ),
+    ]
+    answers = tmp_path / "gold.jsonl"
+    answers.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    out = json.loads(run("-w", ws_dir, "gold", "P", str(answers), "--json"))
+
+    assert out["stored"] == 3
+    assert [(r["line"], r["reason"]) for r in out["rejected"]] == [
+        (3, "not JSON: Expecting property name enclosed in double quotes at column 2"),
+        (4, "label 'meh' is not in the project's schema"),
+        (6, "item 999999 is not in this project"),
+        (7, "no item with external_id 'nope' in this project"),
+        (8, "give the answer as regions, label or labels"),
+    ]
+    # ann said pos pos neg neg, bob pos neg neg neg; gold: pos, neg, -, neg.
+    gold = json.loads(run("-w", ws_dir, "quality", "P", "--json"))["gold"]
+    assert gold["overall"]["value"] == pytest.approx(5 / 6)
+    per = gold["per_annotator"].values()
+    assert sorted(len(a["items"]) for a in per) == [3, 3]
+    assert sorted(a["wrong"] for a in per) == [[], [second]]
+    text = run("-w", ws_dir, "gold", "P", str(answers))
+    assert "3 gold answers stored" in text and "not in the project's schema" in text

@@ -1,7 +1,8 @@
-"""``annotary quality``, ``annotary consensus`` and ``annotary label-errors``."""
+"""``annotary quality``, ``consensus``, ``label-errors`` and ``gold``."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -18,6 +19,7 @@ from annotary.cli.common import (
 from annotary.services import projects
 
 quality = LazyModule("annotary.services.quality")
+gold = LazyModule("annotary.services.gold")
 prelabel = LazyModule("annotary.services.prelabel")
 
 
@@ -26,6 +28,7 @@ def register(app: typer.Typer) -> None:
     app.command("quality")(guarded(quality_command))
     app.command("consensus")(guarded(consensus_command))
     app.command("label-errors")(guarded(label_errors_command))
+    app.command("gold")(guarded(gold_command))
 
 
 def quality_command(
@@ -47,6 +50,34 @@ def quality_command(
     finally:
         ws.close()
     emit(report, as_json, print_report)
+
+
+def gold_command(
+    project: str = typer.Argument(..., help="Project name or id."),
+    path: Path = typer.Argument(
+        ...,
+        help="JSONL: one object per item with item_id or external_id, and "
+        "label, labels or regions.",
+    ),
+    as_json: bool = JsonOption,
+) -> None:
+    """Import gold answers; the queue mixes gold items in at the project's rate."""
+    ws = workspace()
+    try:
+        pid = projects.resolve_project(ws, project)
+        report = gold.import_gold(ws, pid, path)
+    finally:
+        ws.close()
+    emit(report, as_json, _print_gold_import)
+
+
+def _print_gold_import(report: dict[str, Any]) -> None:
+    console.print(f"{report['stored']} gold answers stored from {report['file']}")
+    if report["rejected"]:
+        table(
+            ["line", "why it was left out"],
+            [[r["line"], r["reason"]] for r in report["rejected"]],
+        )
 
 
 def consensus_command(

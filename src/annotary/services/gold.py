@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import delete, select
 
 from annotary.core.models import Role, User
 from annotary.core.regions import Region
+from annotary.errors import AnnotaryError, InvalidInput
 from annotary.services.annotations import parse_regions
 from annotary.services.audit import record
 from annotary.services.items import item_row
+from annotary.services.projects import load_project
 from annotary.services.users import now, require_role
 from annotary.services.workspace import Workspace
 from annotary.storage import tables as t
@@ -66,3 +71,100 @@ def gold_answers(
             )
         ).all()
     return {item_id: parse_regions(regions) for item_id, regions in rows}
+
+
+def import_gold(
+    ws: Workspace, project_id: int, path: Path, *, actor: User | None = None
+) -> dict[str, Any]:
+    """Read gold answers from a JSONL file, one item per line.
+
+    A line names its item by ``item_id`` or ``external_id`` and gives the
+    answer as ``regions`` (as the API takes them), ``label`` or ``labels`` (a
+    class answer). A bad line is reported by number and left out; the good
+    ones land together, replacing earlier answers for their items.
+    """
+    with ws.db.read() as conn:
+        require_role(conn, actor, project_id, Role.manager)
+        known = {
+            label.name for label in load_project(conn, project_id).label_schema.labels
+        }
+        by_external = {
+            external: item_id
+            for item_id, external in conn.execute(
+                select(t.items.c.id, t.items.c.external_id).where(
+                    (t.items.c.project_id == project_id)
+                    & t.items.c.external_id.is_not(None)
+                )
+            )
+        }
+        ids = set(
+            conn.execute(
+                select(t.items.c.id).where(t.items.c.project_id == project_id)
+            ).scalars()
+        )
+    answers: dict[int, list[Any]] = {}
+    rejected: list[dict[str, Any]] = []
+    try:
+        handle = path.open(encoding="utf-8-sig")
+    except OSError as exc:
+        raise InvalidInput(f"{path}: {exc.strerror or exc}", path=str(path)) from None
+    with handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                item_id, regions = _gold_line(line, ids, by_external)
+                _known_labels(parse_regions(regions), known)
+            except (ValueError, AnnotaryError, ValidationError) as exc:
+                reason = str(exc).splitlines()[0]
+                rejected.append({"line": number, "reason": reason})
+                continue
+            answers[item_id] = regions
+    stored = set_gold(ws, answers, actor=actor) if answers else 0
+    return {"file": str(path), "stored": stored, "rejected": rejected}
+
+
+def _known_labels(regions: list[Region], known: set[str]) -> None:
+    for region in regions:
+        names = getattr(region, "labels", None) or [region.label]
+        unknown = sorted({n for n in names if n is not None and n not in known})
+        if unknown:
+            raise ValueError(f"label {unknown[0]!r} is not in the project's schema")
+
+
+def _gold_line(
+    line: str, ids: set[int], by_external: dict[str, int]
+) -> tuple[int, list[Any]]:
+    try:
+        data = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not JSON: {exc.msg} at column {exc.colno}") from None
+    if not isinstance(data, dict):
+        raise ValueError("a line must be a JSON object")
+    if "item_id" in data:
+        item_id = data["item_id"]
+        if not isinstance(item_id, int) or isinstance(item_id, bool):
+            raise ValueError("item_id must be an integer")
+        if item_id not in ids:
+            raise ValueError(f"item {item_id} is not in this project")
+    elif "external_id" in data:
+        external = str(data["external_id"])
+        if external not in by_external:
+            raise ValueError(f"no item with external_id {external!r} in this project")
+        item_id = by_external[external]
+    else:
+        raise ValueError("name the item with item_id or external_id")
+    if "regions" in data:
+        regions = data["regions"]
+        if not isinstance(regions, list):
+            raise ValueError("regions must be a list")
+    elif "labels" in data or "label" in data:
+        labels = data.get("labels", [data.get("label")])
+        if not isinstance(labels, list) or not all(
+            isinstance(x, str) and x for x in labels
+        ):
+            raise ValueError("label must be a name, labels a list of names")
+        regions = [{"type": "class", "labels": labels}]
+    else:
+        raise ValueError("give the answer as regions, label or labels")
+    return item_id, regions
