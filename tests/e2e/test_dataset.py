@@ -87,7 +87,7 @@ def test_split_and_snapshot_in_the_browser(page: Any, shots: Shots) -> None:
         f"/api/v1/projects/{pid}/splits",
         data={
             "strategy": "stratified",
-            "ratios": {"train": 60, "val": 20, "test": 20},
+            "ratios": {"train": 0.6, "val": 0.2, "test": 0.2},
             "seed": 11,
             "preview": True,
         },

@@ -75,7 +75,7 @@ def _stored_splits(client: httpx.Client, pid: int) -> dict[int, str | None]:
 
 
 def test_stratified_split_is_stored_counted_and_repeatable(setup: Setup) -> None:
-    body = {"strategy": "stratified", "ratios": {"train": 1, "test": 1}, "seed": 7}
+    body = {"strategy": "stratified", "ratios": {"train": 0.5, "test": 0.5}, "seed": 7}
     made = setup.manager.post(f"{API}/projects/{setup.pid}/splits", json=body)
     assert made.status_code == 200, made.text
     result = made.json()
@@ -133,6 +133,8 @@ def test_group_key_keeps_a_patient_in_one_split(setup: Setup) -> None:
         ({"ratios": {"train": -1, "test": 1}}, "ratios"),
         ({"ratios": {"bad name!": 1}}, "ratios"),
         ({"ratios": {"a" * 21: 1}}, "ratios"),
+        ({"ratios": {"None": 0.5, "val": 0.5}}, "ratios"),
+        ({"ratios": {"train": 0, "test": 0}}, "ratios"),
         ({"strategy": "alphabetical"}, "strategy"),
     ],
 )
@@ -142,6 +144,19 @@ def test_bad_split_requests_name_the_field(
     got = setup.manager.post(f"{API}/projects/{setup.pid}/splits", json=body)
     assert got.status_code == 422, got.text
     assert field in json.dumps(got.json())
+
+
+def test_shares_that_do_not_add_up_are_weights_with_a_warning(setup: Setup) -> None:
+    body = {"ratios": {"train": 0.8, "val": 0.3, "test": 0.2}, "preview": True}
+    got = setup.manager.post(f"{API}/projects/{setup.pid}/splits", json=body)
+    assert got.status_code == 200, got.text
+    assert (
+        "the shares add up to 1.3, not 1; read as weights: "
+        "train 61.5%, val 23.1%, test 15.4%"
+    ) in got.json()["warnings"]
+    exact = {"ratios": {"train": 0.7, "test": 0.3}, "preview": True}
+    got = setup.manager.post(f"{API}/projects/{setup.pid}/splits", json=exact)
+    assert not [w for w in got.json()["warnings"] if "add up" in w]
 
 
 def test_leakage_finds_a_cluster_across_splits_and_a_split_mends_it(

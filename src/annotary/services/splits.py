@@ -21,6 +21,8 @@ from annotary.storage import tables as t
 
 log = logging.getLogger("annotary.dataset")
 SPLIT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,19}")
+# The item filters read split=none as "no split"; no split may take that name.
+RESERVED = frozenset({"none"})
 STRATEGIES = ("random", "stratified")
 
 
@@ -42,12 +44,31 @@ def _check_ratios(ratios: dict[str, float] | None) -> None:
                 "starting with a letter or digit",
                 field="ratios",
             )
+        if name.lower() in RESERVED:
+            raise InvalidInput(
+                f"split name {name!r} is reserved: the item filters use it for "
+                "items without a split",
+                field="ratios",
+            )
         if not isinstance(share, int | float) or share != share or share < 0:
             raise InvalidInput(
                 f"the share of split {name!r} must be a number of at least 0, "
                 f"not {share!r}",
                 field="ratios",
             )
+    if ratios is not None and not any(share > 0 for share in ratios.values()):
+        raise InvalidInput("give at least one split a share above 0", field="ratios")
+
+
+def _weights_note(ratios: dict[str, float] | None) -> list[str]:
+    """A warning when the shares do not add up to 1 and are read as weights."""
+    total = sum((ratios or {}).values())
+    if not ratios or abs(total - 1) < 1e-6:
+        return []
+    shares = ", ".join(
+        f"{name} {share / total:.1%}" for name, share in ratios.items() if share > 0
+    )
+    return [f"the shares add up to {total:g}, not 1; read as weights: {shares}"]
 
 
 def split_project(
@@ -101,7 +122,7 @@ def split_project(
             keys.append(("cluster", clusters[item.id]))
         return keys
 
-    warnings: list[str] = []
+    warnings = _weights_note(ratios)
     assignment = assign_splits(
         records,
         ratios=ratios,
