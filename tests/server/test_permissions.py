@@ -281,6 +281,8 @@ MATRIX: list[tuple[str, str, Any, dict[str, int]]] = [
     ("POST", "/projects/{pid}/clean/apply-suggestions", None, MANAGERS),
     ("POST", "/projects/{pid}/clean/keep-one", {}, MANAGERS),
     ("POST", "/projects/{pid}/items/{other}/repair", {"text": "item x"}, MANAGERS),
+    ("POST", "/projects/{pid}/clean/repairs", None, MANAGERS),
+    ("GET", "/projects/{pid}/clean/runs", None, MANAGERS),
     (
         "POST",
         "/projects/{pid}/prelabel",

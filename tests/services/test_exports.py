@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import update
 
@@ -111,3 +113,80 @@ def test_records_skip_excluded_items_and_carry_flags(workspace: Workspace) -> No
     }
     everything = list(exports.iter_records(workspace, pid, include_excluded=True))
     assert [item.id for item, _ in everything] == a_ids
+
+
+NER = {"labels": [{"name": "PER"}], "tools": ["span"]}
+
+
+def _overlapping(ws: Workspace) -> int:
+    """A project whose second item holds overlapping spans (stored directly)."""
+    pid = projects.create_project(ws, "N", "text", label_schema=NER).id
+    first, second = add_texts(ws, pid, ["Ada Lovelace", "Bob Babbage"])
+    annotations.create_annotation(
+        ws, first, [{"type": "span", "start": 0, "end": 3, "label": "PER"}]
+    )
+    stamp = now()
+    spans = [
+        {"type": "span", "id": f"r{n}", "start": 0, "end": end, "label": "PER"}
+        for n, end in ((1, 3), (2, 11))
+    ]
+    with ws.db.write() as conn:
+        conn.execute(
+            t.annotations.insert().values(
+                project_id=pid,
+                item_id=second,
+                origin="imported",
+                state="submitted",
+                version=1,
+                regions=spans,
+                created_at=stamp,
+                updated_at=stamp,
+            )
+        )
+    return pid
+
+
+def test_a_failed_export_leaves_nothing_half_written(
+    sqlite_workspace: Workspace, tmp_path: Path
+) -> None:
+    from annotary.errors import FormatError
+
+    pid = _overlapping(sqlite_workspace)
+    tmp_path = tmp_path / "exports"
+    tmp_path.mkdir()
+    out = tmp_path / "ner.conll"
+    out.write_text("an earlier export\n", encoding="utf-8")
+    with pytest.raises(FormatError, match="overlap"):
+        exports.export_project(sqlite_workspace, pid, "conll", out)
+    assert out.read_text(encoding="utf-8") == "an earlier export\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ner.conll"]
+
+    fresh = tmp_path / "fresh"
+    with pytest.raises(FormatError):
+        exports.export_project(sqlite_workspace, pid, "conll", fresh)
+    assert not fresh.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ner.conll"]
+
+
+def test_an_export_into_a_folder_keeps_what_else_is_there(
+    sqlite_workspace: Workspace, tmp_path: Path
+) -> None:
+    pid = projects.create_project(sqlite_workspace, "N", "text", label_schema=NER).id
+    add_texts(sqlite_workspace, pid, ["Ada"])
+    tmp_path = tmp_path / "exports"
+    tmp_path.mkdir()
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "README.txt").write_text("mine", encoding="utf-8")
+    (out / "data.conll").write_text("old", encoding="utf-8")
+
+    report = exports.export_project(sqlite_workspace, pid, "conll", out)
+
+    assert report.files == ["data.conll"]
+    assert (out / "data.conll").read_text(encoding="utf-8") == "Ada O\n\n"
+    assert (out / "README.txt").read_text(encoding="utf-8") == "mine"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    file_report = exports.export_project(
+        sqlite_workspace, pid, "conll", tmp_path / "x.conll"
+    )
+    assert file_report.files == ["x.conll"]

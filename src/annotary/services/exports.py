@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
+import shutil
+import tempfile
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -161,6 +165,40 @@ def _tapped(
         yield item, anns
 
 
+@contextmanager
+def _staged(out: Path) -> Iterator[Path]:
+    """A stand-in for ``out`` in a hidden folder beside it.
+
+    The format writes there; only when it has finished does what it wrote
+    move into place (replacing files of the same names), so a failed export
+    leaves nothing half-written at ``out``.
+    """
+    out.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=".annotary-export-", dir=out.parent))
+    staged = stage / out.name
+    # The format tells a file target from a folder by what exists there.
+    if out.is_file():
+        staged.touch()
+    elif out.is_dir():
+        staged.mkdir()
+    try:
+        yield staged
+        for entry in stage.iterdir():
+            _move_into(entry, out.parent / entry.name)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def _move_into(source: Path, target: Path) -> None:
+    if source.is_dir() and target.is_dir():
+        for child in source.iterdir():
+            _move_into(child, target / child.name)
+        return
+    if target.is_dir():
+        shutil.rmtree(target)
+    os.replace(source, target)
+
+
 def export_project(
     ws: Workspace,
     project_id: int,
@@ -202,15 +240,17 @@ def export_project(
     records = iter_records(ws, project_id, which=which, include_excluded=native)
     if tap is not None:
         records = _tapped(records, tap)
-    ctx = ExportContext(
-        project=project,
-        records=records,
-        out=Path(out),
-        media_path=media_path,
-        options=options,
-        guidelines=guidelines,
-    )
-    report = fmt.dump(ctx)
+    out = Path(out)
+    with _staged(out) as staged:
+        ctx = ExportContext(
+            project=project,
+            records=records,
+            out=staged,
+            media_path=media_path,
+            options=options,
+            guidelines=guidelines,
+        )
+        report = fmt.dump(ctx)
     log.info(
         "export of %s as %s: %d items in %.2f s",
         project.name,
