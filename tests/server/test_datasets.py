@@ -265,8 +265,14 @@ def test_snapshot_create_list_download_diff(setup: Setup) -> None:
     assert bad.json()["details"]["field"] == "format"
     assert setup.manager.get(f"{API}/snapshots/999999").status_code == 404
 
+    # The server's disk layout is not shown; a name may not hide its folder.
+    assert "path" not in v1
+    hidden = setup.manager.post(base, json={"name": ".hidden"})
+    assert hidden.status_code == 422
+    assert hidden.json()["details"]["field"] == "name"
+
     # A frozen file edited on disk makes the download refuse, naming the file.
-    folder = Path(v1["path"])
+    folder = setup.ws.root / "snapshots" / str(setup.pid) / v1["name"]
     (folder / "export" / "annotary.jsonl").write_text("tampered\n", encoding="utf-8")
     refused = setup.reviewer.get(f"{API}/snapshots/{v1['id']}/download")
     assert refused.status_code == 409

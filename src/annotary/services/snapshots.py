@@ -57,9 +57,14 @@ def create_snapshot(
     name = name or f"v{len(taken) + 1}"
     if name in taken:
         raise Conflict(f"project {project.name!r} has a snapshot named {name!r}")
-    if not name.replace("-", "").replace("_", "").replace(".", "").isalnum():
+    if (
+        not name.replace("-", "").replace("_", "").replace(".", "").isalnum()
+        or not name[0].isalnum()
+        or len(name) > 100
+    ):
         raise InvalidInput(
-            f"snapshot name {name!r} may hold letters, digits, '-', '_' and '.' only",
+            f"snapshot name {name!r} may hold letters, digits, '-', '_' and '.' "
+            "only, start with a letter or digit and be at most 100 long",
             field="name",
         )
     final = ws.root / "snapshots" / str(project_id) / name

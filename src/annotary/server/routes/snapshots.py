@@ -50,21 +50,22 @@ def create_snapshot(
         name = plugins.formats.resolve(body.format)
     except NotFound as exc:
         raise InvalidInput(exc.message, field="format") from None
-    return snapshots.create_snapshot(
+    made = snapshots.create_snapshot(
         ws, pid, name=body.name or None, format=name, actor=actor, options=body.options
     )
+    return _public(made)
 
 
 @router.get("/projects/{pid}/snapshots")
 def list_snapshots(pid: int, ws: WS, actor: Actor) -> list[dict[str, Any]]:
     """The project's snapshots, oldest first (reviewers)."""
-    return snapshots.list_snapshots(ws, pid, actor=actor)
+    return [_public(s) for s in snapshots.list_snapshots(ws, pid, actor=actor)]
 
 
 @router.get("/snapshots/{sid}")
 def get_snapshot(sid: int, ws: WS, actor: Actor) -> dict[str, Any]:
     """One snapshot's summary: counts, items per split, manifest hash."""
-    return snapshots.get_snapshot(ws, sid, actor=actor)
+    return _public(snapshots.get_snapshot(ws, sid, actor=actor))
 
 
 @router.get("/snapshots/{sid}/manifest")
@@ -127,3 +128,8 @@ def split_summary(pid: int, ws: WS, actor: Actor) -> dict[str, Any]:
 def leakage(pid: int, ws: WS, actor: Actor) -> dict[str, Any]:
     """Exact and near duplicates that sit in different splits now (reviewers)."""
     return splits.leakage(ws, pid, actor=actor)
+
+
+def _public(summary: dict[str, Any]) -> dict[str, Any]:
+    """A snapshot as the API shows it: no folder path of the server's disk."""
+    return {key: value for key, value in summary.items() if key != "path"}
