@@ -4,6 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 WEB := src/annotary/web/dist/index.html
 EXTRAS ?= dev,demo,postgres,vision,nlp,hf
+PORT ?= 8080
 
 .PHONY: venv ui run test check bench clean
 
@@ -26,7 +27,7 @@ $(WEB): frontend/node_modules/.installed $(shell find frontend/src -type f 2>/de
 	cd frontend && npm run build
 
 run: venv ui
-	$(BIN)/annotary demo demo-workspace
+	$(BIN)/annotary demo demo-workspace --port $(PORT)
 
 test: venv ui
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
