@@ -188,3 +188,21 @@ def test_counts_add_up() -> None:
         boxes_kept=2, spans_added=1, moved_ious=[0.6]
     )
     assert (total.boxes_kept, total.spans_added, total.moved_ious) == (3, 1, [0.7, 0.6])
+
+
+def test_a_rejected_post_edit_still_counts_and_is_named() -> None:
+    annotations = [
+        _prediction(1, 10, "1", box(0, 0), box(50, 50)),
+        _human(2, 10, 1, 4.0, box(0, 0), state=AnnotationState.rejected),  # deleted 1
+        _prediction(3, 11, "1", box(0, 0)),
+        _human(4, 11, 3, 8.0, box(0, 0), state=AnnotationState.accepted),  # kept
+        _human(5, 12, None, 30.0, box(0, 0), state=AnnotationState.rejected),
+    ]
+
+    report = assistance_report(annotations)
+
+    (v1,) = report.models
+    assert (v1.items, v1.rejected, v1.median_seconds) == (2, 1, 6.0)
+    assert (v1.counts.boxes_kept, v1.counts.boxes_deleted) == (2, 1)
+    assert v1.precision == pytest.approx(2 / 3)
+    assert (report.unassisted_items, report.unassisted_median_seconds) == (1, 30.0)

@@ -106,6 +106,30 @@ def test_refusals(setup: Setup, call: Any, error: type[Exception] | None) -> Non
         call(setup)
 
 
+@pytest.mark.parametrize(
+    ("body", "field", "message"),
+    [
+        ({"item_ids": [999_999]}, "item_ids", "no item 999999 in project 'Places'"),
+        ({"item_ids": []}, "item_ids", "nothing to pre-label"),
+        ({"filters": {"bogus": 1}}, "filters", "unknown item filter ['bogus']"),
+        ({"filters": {"q": "Berlin"}}, "filters", "nothing to pre-label"),
+        ({"model": "opencv-faces.v1"}, "model", "reads image items"),
+        ({"model": "http.v1"}, "options", "it needs url"),
+    ],
+)
+def test_a_request_that_cannot_run_is_a_422_naming_the_field(
+    setup: Setup, body: dict[str, Any], field: str, message: str
+) -> None:
+    got = setup.manager._http.post(
+        f"/projects/{setup.pid}/prelabel", json={"model": "rule-patterns.v1", **body}
+    )
+
+    assert got.status_code == 422, got.text
+    assert got.json()["details"]["field"] == field
+    assert message in got.json()["message"]
+    assert list_jobs(setup.live.workspace.db, setup.pid) == []
+
+
 def test_annotators_cannot_watch_jobs(setup: Setup) -> None:
     job = setup.manager.prelabel(setup.pid, "rule-patterns.v1")
     with pytest.raises(PermissionDenied):

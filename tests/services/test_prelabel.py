@@ -15,7 +15,7 @@ from annotary.core.schema import LabelSchema
 from annotary.errors import InvalidInput, NotFound, PermissionDenied
 from annotary.jobs import cancel_job, get_job, run_next
 from annotary.prelabel.base import Prediction, PrelabelInput
-from annotary.services import annotations, prelabel, projects, queue
+from annotary.services import annotations, prelabel, projects, queue, review
 from annotary.services.workspace import Workspace
 from annotary.storage import tables as t
 from tests.services.helpers import add_texts, member
@@ -161,7 +161,10 @@ def test_a_prediction_someone_started_from_survives_a_rerun(
         ({"colour": "red"}, InvalidInput, "unknown item filter"),
         ({"sort": "id"}, InvalidInput, "unknown item filter"),
         ({"batch_size": 0}, InvalidInput, "batch_size"),
-        ({"item_ids": [10_000]}, NotFound, "10000"),
+        ({"item_ids": [10_000]}, InvalidInput, "no item 10000 in project"),
+        ({"item_ids": []}, InvalidInput, "nothing to pre-label: item_ids is empty"),
+        ({"status": "reviewed"}, InvalidInput, "nothing to pre-label"),
+        ({"options": {"colour": 1}}, InvalidInput, "bad options"),
     ],
 )
 def test_filters_and_bad_arguments(
@@ -189,7 +192,7 @@ def test_items_of_another_project_and_unknown_models_are_refused(
     other = projects.create_project(sqlite_workspace, "Other", "text")
     foreign = add_texts(sqlite_workspace, other.id, ["elsewhere"])
 
-    with pytest.raises(InvalidInput, match="not in project"):
+    with pytest.raises(InvalidInput, match=f"no item {foreign[0]} in project"):
         prelabel.run_prelabel(
             sqlite_workspace, pid, "test-keyword.v1", item_ids=foreign
         )
@@ -197,6 +200,56 @@ def test_items_of_another_project_and_unknown_models_are_refused(
         prelabel.run_prelabel(sqlite_workspace, pid, "no-such-model.v1")
     with pytest.raises(NotFound):
         prelabel.submit_prelabel(sqlite_workspace, pid, "no-such-model.v1")
+
+
+@pytest.mark.parametrize(
+    ("request_", "field", "message"),
+    [
+        ({"item_ids": [999_999]}, "item_ids", "no item 999999 in project 'Reviews'"),
+        ({"item_ids": [0, -3, 2**70]}, "item_ids", r"no item -3, 0, \d+ in project"),
+        ({"item_ids": []}, "item_ids", "nothing to pre-label"),
+        ({"bogus": 1}, "filters", r"unknown item filter \['bogus'\]"),
+        ({"q": "no such words"}, "filters", "nothing to pre-label: no item"),
+        ({"model": "sklearn-text.v1", "kind": "image"}, "model", "reads text items"),
+        ({"model": "http.v1"}, "options", "it needs url"),
+        ({"batch_size": 0}, "batch_size", "at least 1"),
+    ],
+)
+def test_bad_requests_are_refused_before_a_job_is_queued(
+    workspace: Workspace, request_: dict[str, Any], field: str, message: str
+) -> None:
+    request_ = dict(request_)
+    model = request_.pop("model", "test-keyword.v1")
+    if request_.pop("kind", "text") == "image":
+        pid = projects.create_project(workspace, "Reviews", "image").id
+    else:
+        pid, _ = _project(workspace)
+
+    with pytest.raises(InvalidInput, match=message) as caught:
+        prelabel.submit_prelabel(workspace, pid, model, **request_)
+
+    assert caught.value.details["field"] == field
+    with workspace.db.read() as conn:
+        assert conn.execute(select(t.jobs.c.id)).first() is None
+
+
+def test_an_item_of_another_project_is_listed_with_the_unknown_ones(
+    sqlite_workspace: Workspace,
+) -> None:
+    ws = sqlite_workspace
+    pid, ids = _project(ws)
+    other = projects.create_project(ws, "Other", "text")
+    (foreign,) = add_texts(ws, other.id, ["elsewhere"])
+
+    with pytest.raises(InvalidInput) as caught:
+        prelabel.submit_prelabel(
+            ws, pid, "test-keyword.v1", item_ids=[ids[0], 999_999, foreign]
+        )
+
+    assert caught.value.details["unknown"] == [foreign, 999_999]
+    assert caught.value.message == (
+        f"item_ids: no item {foreign}, 999999 in project 'Reviews'"
+    )
 
 
 def test_annotators_may_not_prelabel(sqlite_workspace: Workspace) -> None:
@@ -372,6 +425,37 @@ def test_assistance_pairs_people_with_the_predictions_they_edited(
     assert report["unassisted_median_seconds"] == pytest.approx(20.0)
 
 
+def test_a_post_edit_a_reviewer_rejected_still_counts(
+    sqlite_workspace: Workspace,
+) -> None:
+    ws = sqlite_workspace
+    pid, ids = _project(ws)
+    prelabel.run_prelabel(ws, pid, "test-keyword.v1", item_ids=ids[:1])
+    (parent,) = [r["id"] for r in _model_rows(ws, pid)]
+    person = member(ws, pid, "ann", "annotator")
+    boss = member(ws, pid, "rev", "reviewer")
+    served = queue.next_item(ws, pid, person)
+    assert served is not None and served.id == ids[0]
+    edit = annotations.create_annotation(
+        ws,
+        ids[0],
+        [{"type": "class", "label": "neg"}],
+        actor=person,
+        parent_id=parent,
+        lead_time=7.0,
+    )
+    assert edit.id is not None
+    review.review_annotation(ws, edit.id, "reject", actor=boss, comment="not neg")
+
+    report = prelabel.assistance_report(ws, pid)
+
+    (model,) = report["models"]
+    assert (model["items"], model["rejected"], model["median_seconds"]) == (1, 1, 7.0)
+    assert model["counts"]["classes_changed"] == 1
+    assert model["precision"] == 0.0
+    assert report["unassisted_items"] == 0
+
+
 def test_switching_to_uncertainty_keeps_the_current_order(
     sqlite_workspace: Workspace,
 ) -> None:
@@ -474,6 +558,8 @@ def test_the_model_list_names_kinds_and_trainable_models() -> None:
     assert "opencv-faces.v1" in image and "sklearn-text.v1" not in image
     assert text["sklearn-text.v1"]["trains"] is True
     assert text["rule-patterns.v1"]["trains"] is False
+    assert text["http.v1"]["required_options"] == ["url"]
+    assert image["opencv-faces.v1"]["required_options"] == []
     assert text["test-keyword.v1"]["kinds"] == ["text"]
     assert text["sklearn-text.v1"]["summary"] == (
         "text classes from TF-IDF and logistic regression."

@@ -242,6 +242,7 @@ class ModelAssistance:
     items: int
     counts: EditCounts
     median_seconds: float | None
+    rejected: int = 0
 
     @property
     def precision(self) -> float | None:
@@ -275,8 +276,10 @@ def assistance_report(
 
     A human annotation whose ``parent_id`` is a model annotation in the input
     counts for that model's (name, version); a human annotation without a
-    parent counts as unassisted (for the time comparison). Drafts and rejected
-    annotations are left out; times are ``lead_time`` medians in seconds.
+    parent counts as unassisted (for the time comparison). Drafts are left
+    out. A submitted edit that a reviewer later rejected still counts: the
+    person's edit of the suggestion happened; ``rejected`` says how many of
+    a model's post-edits that was. Times are ``lead_time`` medians in seconds.
 
     Example:
         >>> from annotary.core.models import Annotation, Origin
@@ -293,10 +296,7 @@ def assistance_report(
     unassisted: list[Annotation] = []
 
     for annotation in every:
-        if annotation.origin != Origin.human or annotation.state in (
-            "draft",
-            "rejected",
-        ):
+        if annotation.origin != Origin.human or annotation.state == "draft":
             continue
         parent = models.get(annotation.parent_id) if annotation.parent_id else None
         if parent is None:
@@ -335,6 +335,7 @@ def _summarise(
         items=len({final.item_id for _, final in pairs}),
         counts=counts,
         median_seconds=_median_time([final for _, final in pairs]),
+        rejected=sum(final.state == "rejected" for _, final in pairs),
     )
 
 

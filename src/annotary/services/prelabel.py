@@ -11,6 +11,7 @@ the same functions for background workers.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import logging
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -46,7 +47,7 @@ from annotary.prelabel.textclf import SklearnText, training_pairs
 from annotary.prelabel.uncertainty import uncertainty_order
 from annotary.services.annotations import check_regions, to_annotation
 from annotary.services.audit import record
-from annotary.services.items import item_row, list_items, to_item
+from annotary.services.items import list_items, to_item
 from annotary.services.projects import load_project
 from annotary.services.users import get_user, now, require_role
 from annotary.services.workspace import Workspace
@@ -117,9 +118,11 @@ def list_models(kind: str | None = None) -> list[dict[str, Any]]:
     """The registered pre-labelers, optionally those that read ``kind`` items.
 
     Returns:
-        ``[{name, kinds, summary, trains}]`` sorted by name; ``summary`` is
-        the first line of the factory's docstring and ``trains`` says the
-        model learns from the project's own labels first.
+        ``[{name, kinds, summary, trains, required_options}]`` sorted by
+        name; ``summary`` is the first line of the factory's docstring,
+        ``trains`` says the model learns from the project's own labels first
+        and ``required_options`` names the options it cannot run without
+        (``http.v1`` needs a ``url``).
 
     Example:
         >>> [m["name"] for m in list_models("image")][:1]
@@ -139,6 +142,7 @@ def list_models(kind: str | None = None) -> list[dict[str, Any]]:
                 "kinds": kinds,
                 "summary": _SUMMARY_NAME.sub("", doc.splitlines()[0]) if doc else "",
                 "trains": trains,
+                "required_options": required_options(factory),
             }
         )
     return found
@@ -183,19 +187,21 @@ def run_prelabel(
         >>> run_prelabel(ws, 2, "sklearn-text.v1", status="new").predictions
         120
     """
-    if batch_size < 1:
-        raise InvalidInput(f"batch_size must be at least 1, got {batch_size}")
-    unknown = set(filters) - set(FILTERS)
-    if unknown:
-        raise InvalidInput(
-            f"unknown item filter {sorted(unknown)}; use {', '.join(FILTERS)}",
-            field="filters",
-        )
-
-    with ws.db.read() as conn:
-        require_role(conn, actor, project_id, Role.manager)
-        project = load_project(conn, project_id)
+    project = check_request(
+        ws,
+        project_id,
+        model,
+        actor=actor,
+        item_ids=item_ids,
+        batch_size=batch_size,
+        options=options,
+        **filters,
+    )
     ids = _chosen_ids(ws, project_id, actor, item_ids, filters)
+    if not ids:
+        raise InvalidInput(
+            "nothing to pre-label: no item matches the filters", field="filters"
+        )
     prelabeler = _load(model, options or {})
     report = PrelabelReport(model_name=prelabeler.name, model_version="")
     if _trainable(prelabeler):
@@ -237,6 +243,124 @@ def run_prelabel(
     return report
 
 
+def check_request(
+    ws: Workspace,
+    project_id: int,
+    model: str,
+    *,
+    actor: User | None = None,
+    item_ids: Sequence[int] | None = None,
+    batch_size: int = 32,
+    options: dict[str, Any] | None = None,
+    **filters: Any,
+) -> Project:
+    """Refuse a pre-labeling request that cannot succeed; the project.
+
+    Checked before any job is queued or any model is loaded: the model
+    exists, reads the project's kind of data and gets its required options;
+    the filters are known; every chosen item is in the project; and the
+    selection is not empty.
+
+    Raises:
+        NotFound: no such project or model.
+        PermissionDenied: the actor is not a manager of the project.
+        InvalidInput: naming the field (``model``, ``options``, ``filters``,
+            ``item_ids``, ``batch_size``) that is wrong.
+    """
+    factory = plugins.prelabelers.get(model)
+    if batch_size < 1:
+        raise InvalidInput(
+            f"batch_size must be at least 1, got {batch_size}", field="batch_size"
+        )
+    unknown = set(filters) - set(FILTERS)
+    if unknown:
+        raise InvalidInput(
+            f"unknown item filter {sorted(unknown)}; use {', '.join(FILTERS)}",
+            field="filters",
+        )
+
+    with ws.db.read() as conn:
+        require_role(conn, actor, project_id, Role.manager)
+        project = load_project(conn, project_id)
+        _check_fit(model, factory, project, options or {})
+        if item_ids is not None:
+            _check_items(conn, project, item_ids)
+            return project
+
+    page = list_items(ws, project_id, actor=actor, limit=1, **filters)
+    if not page["items"]:
+        raise InvalidInput(
+            f"nothing to pre-label: no item of project {project.name!r} matches "
+            f"the filters {filters or '(none)'}",
+            field="filters",
+        )
+    return project
+
+
+def _check_fit(
+    model: str, factory: Any, project: Project, options: dict[str, Any]
+) -> None:
+    """The model reads the project's kind of data and takes these options."""
+    kinds = sorted(getattr(factory, "kinds", ()) or ())
+    if kinds and project.kind not in kinds:
+        raise InvalidInput(
+            f"{model} reads {', '.join(kinds)} items; project {project.name!r} "
+            f"holds {project.kind} items. Choose a model for {project.kind}.",
+            field="model",
+        )
+    try:
+        inspect.signature(factory).bind(**options)
+    except TypeError as exc:
+        missing = [o for o in required_options(factory) if o not in options]
+        hint = f"it needs {', '.join(missing)}" if missing else str(exc)
+        raise InvalidInput(
+            f"{model}: bad options {sorted(options)}: {hint}", field="options"
+        ) from None
+
+
+def required_options(factory: Any) -> list[str]:
+    """The keyword options a pre-labeler factory cannot be built without."""
+    try:
+        parameters = inspect.signature(factory).parameters.values()
+    except (TypeError, ValueError):
+        return []
+    return [
+        p.name
+        for p in parameters
+        if p.default is inspect.Parameter.empty
+        and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]
+
+
+def _check_items(conn: Connection, project: Project, item_ids: Sequence[int]) -> None:
+    """Every id names an item of the project, and there is at least one."""
+    if not item_ids:
+        raise InvalidInput("nothing to pre-label: item_ids is empty", field="item_ids")
+    wanted = set(item_ids)
+    valid = [i for i in wanted if 0 < i < 2**63]
+    found: set[int] = set()
+    for start in range(0, len(valid), 500):
+        chunk = valid[start : start + 500]
+        found.update(
+            conn.execute(
+                select(t.items.c.id).where(
+                    t.items.c.id.in_(chunk) & (t.items.c.project_id == project.id)
+                )
+            )
+            .scalars()
+            .all()
+        )
+    missing = sorted(wanted - found)
+    if missing:
+        shown = ", ".join(str(i) for i in missing[:20])
+        more = f" and {len(missing) - 20} more" if len(missing) > 20 else ""
+        raise InvalidInput(
+            f"item_ids: no item {shown}{more} in project {project.name!r}",
+            field="item_ids",
+            unknown=missing[:100],
+        )
+
+
 def _load(model: str, options: dict[str, Any]) -> Prelabeler:
     """The pre-labeler, or InvalidInput naming an option it does not take."""
     try:
@@ -255,13 +379,6 @@ def _chosen_ids(
     filters: dict[str, Any],
 ) -> list[int]:
     if item_ids is not None:
-        with ws.db.read() as conn:
-            for item_id in item_ids:
-                if item_row(conn, item_id)["project_id"] != project_id:
-                    raise InvalidInput(
-                        f"item {item_id} is not in project {project_id}",
-                        field="item_ids",
-                    )
         return list(dict.fromkeys(item_ids))
 
     ids: list[int] = []
@@ -445,12 +562,19 @@ def submit_prelabel(
 ) -> int:
     """Queue a ``prelabel`` job; its id. Arguments as in ``run_prelabel``.
 
-    The model name and the actor's role are checked now, so a job that cannot
+    The request is checked now (``check_request``), so a job that cannot
     start is never queued.
     """
-    plugins.prelabelers.get(model)
-    with ws.db.read() as conn:
-        require_role(conn, actor, project_id, Role.manager)
+    check_request(
+        ws,
+        project_id,
+        model,
+        actor=actor,
+        item_ids=item_ids,
+        batch_size=batch_size,
+        options=options,
+        **filters,
+    )
     params = {
         "model": model,
         "actor_id": actor.id if actor else None,
@@ -822,14 +946,15 @@ def assistance_report(
 ) -> dict[str, Any]:
     """What people changed in each model version's suggestions, and time saved.
 
-    Every submitted or accepted human annotation whose ``parent_id`` is a
-    model prediction is compared with it (``prelabel.assist.compare_regions``)
-    and the counts summed per model version; annotations without a parent
-    give the time per item without suggestions.
+    Every submitted, accepted or rejected human annotation whose
+    ``parent_id`` is a model prediction is compared with it
+    (``prelabel.assist.compare_regions``) and the counts summed per model
+    version; ``rejected`` counts those a reviewer rejected afterwards.
+    Annotations without a parent give the time per item without suggestions.
 
     Returns:
         ``{"models": [{model_name, model_version, items, counts, precision,
-        final_share, median_seconds}], "unassisted_items",
+        final_share, median_seconds, rejected}], "unassisted_items",
         "unassisted_median_seconds"}``.
     """
     with ws.db.read() as conn:
@@ -856,6 +981,7 @@ def assistance_report(
                 "precision": m.precision,
                 "final_share": m.final_share,
                 "median_seconds": m.median_seconds,
+                "rejected": m.rejected,
             }
             for m in report.models
         ],
