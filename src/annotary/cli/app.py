@@ -20,6 +20,7 @@ from annotary.cli.common import (
     workspace,
     workspace_dir,
 )
+from annotary.errors import InvalidInput
 from annotary.services import exports, imports, projects, users
 from annotary.services.workspace import init_workspace
 
@@ -246,6 +247,10 @@ def project_import(
     with progress_bar("importing") as advance:
         _pid, report = imports.import_project(ws, path, name=name, progress=advance)
     emit(report.model_dump(mode="json"), as_json, _print_import)
+    # An export of an empty project is still a project: only rejections fail.
+    problem = imports.nothing_imported(report, [path]) if report.rejected else None
+    if problem is not None:
+        raise InvalidInput(f"project {report.project!r} created, but {problem}")
 
 
 def _print_project(p: dict[str, Any]) -> None:
@@ -296,8 +301,9 @@ def import_(
             progress=advance,
         )
     emit(report.model_dump(mode="json"), as_json, _print_import)
-    if report.added == 0 and report.rejected and report.read == 0:
-        raise typer.Exit(1)
+    problem = imports.nothing_imported(report, paths)
+    if problem is not None:
+        raise InvalidInput(problem)
 
 
 def _print_import(r: dict[str, Any]) -> None:

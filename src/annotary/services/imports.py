@@ -345,6 +345,60 @@ def import_paths(
     return report
 
 
+def nothing_imported(report: ImportReport, paths: Sequence[Path]) -> str | None:
+    """Why an import added nothing, in one line; None when it did its job.
+
+    An import did its job when it added items or annotations, or when every
+    entry it read was already there and none was rejected (a re-import). It
+    did not when everything was rejected, or when nothing at all was read
+    (an empty folder, a CSV with only a header).
+
+    Example:
+        >>> nothing_imported(ImportReport(project="p", added=2), [Path("a.csv")])
+    """
+    if report.added or report.annotations_added:
+        return None
+    where = ", ".join(str(p) for p in paths)
+    if report.rejected:
+        there = f", {report.duplicates} already there" if report.duplicates else ""
+        return (
+            f"nothing imported from {where}: "
+            f"{len(report.rejected)} rejected{there}, none added"
+        )
+    if report.read:
+        return None
+    reasons = [_why_empty(Path(p)) for p in paths]
+    if len(paths) == 1:
+        return f"nothing to import in {where}: {reasons[0]}"
+    return "nothing to import: " + "; ".join(
+        f"{p}: {why}" for p, why in zip(paths, reasons, strict=True)
+    )
+
+
+def _why_empty(path: Path) -> str:
+    """What a path that yielded no entry at all holds, for the message."""
+    if path.is_dir():
+        if not any(f.is_file() for f in path.rglob("*")):
+            return "the folder is empty"
+        return "no file in the folder holds an item"
+    suffix = path.suffix.lower()
+    if suffix in (".zip",):
+        return "the archive holds no item"
+    with open(path, "rb") as file:
+        head = file.read(1 << 16)
+    lines = [line for line in head.splitlines() if line.strip()]
+    if suffix in (".csv", ".tsv"):
+        name = suffix[1:].upper()
+        if len(lines) <= 1:
+            return f"the {name} has a header and no rows"
+        return f"the {name} has no rows with text"
+    if not lines:
+        return "the file holds only blank lines"
+    if suffix == ".json":
+        return "the JSON holds no records"
+    return "the file holds no item"
+
+
 def _merge_labels(
     ws: Workspace, project_id: int, found: LabelSchema, actor: User | None
 ) -> None:
