@@ -143,3 +143,89 @@ def test_prelabel_review_and_the_assistance_report(
     assert page.get_by_test_id("unassisted").inner_text() == (
         "Without suggestions: 6 items, median 20.0 s per item."
     )
+
+
+@pytest.fixture(scope="module")
+def photos(server: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> int:
+    """An image project with two small photos."""
+    from PIL import Image
+
+    from annotary.services import imports, projects
+    from annotary.services.workspace import open_workspace
+
+    folder = tmp_path_factory.mktemp("photos")
+    for n, colour in enumerate([(200, 30, 30), (30, 30, 200)]):
+        Image.new("RGB", (64, 48), colour).save(folder / f"p{n}.png")
+    ws = open_workspace(Path(server["workspace"]))
+    try:
+        project = projects.create_project(ws, "E2E photos", "image")
+        report = imports.import_paths(ws, project.id, [folder])
+        assert report.added == 2
+        return project.id
+    finally:
+        ws.close()
+
+
+def test_the_prelabel_dialog_refuses_what_cannot_run(
+    page: Any, shots: Shots, photos: int, server: dict[str, Any]
+) -> None:
+    from sqlalchemy import delete
+
+    from annotary.jobs import list_jobs
+    from annotary.services.workspace import open_workspace
+    from annotary.storage import tables as t
+
+    pid = photos
+    login(page, "admin")
+    models = page.request.get("/api/v1/prelabelers?kind=image").json()
+    runnable = [m["name"] for m in models if not m["required_options"]]
+    assert "http.v1" in [m["name"] for m in models] and "http.v1" not in runnable
+
+    # The default is the first image model that needs no options, not http.v1.
+    page.goto(f"/#/projects/{pid}/data")
+    page.get_by_test_id("total").filter(has_text="2 items").wait_for()
+    page.get_by_role("button", name="Pre-label…").click()
+    chooser = page.get_by_test_id("prelabel-model")
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=prelabel-model]').value !== ''"
+    )
+    assert chooser.input_value() == runnable[0]
+    http = chooser.locator("option[value='http.v1']")
+    assert http.is_disabled()
+    assert "needs url" in http.inner_text()
+    start = page.get_by_role("button", name="Start")
+    assert start.is_enabled()
+
+    # A filter that matches nothing: Start is off and the dialog says why.
+    page.get_by_label("Status").select_option("reviewed")
+    page.get_by_test_id("total").filter(has_text="0 items").wait_for()
+    assert start.is_disabled()
+    assert page.get_by_test_id("prelabel-empty").inner_text() == (
+        "Nothing to pre-label: no item matches the filter."
+    )
+    shots(page, "prelabel-nothing-selected")
+
+    # A ticked item removed meanwhile: the server's 422 message is shown.
+    page.get_by_label("Status").select_option("")
+    page.get_by_test_id("total").filter(has_text="2 items").wait_for()
+    items = page.request.get(f"/api/v1/projects/{pid}/items").json()["items"]
+    gone = min(i["id"] for i in items)
+    page.get_by_label(f"Select item {gone}").check()
+    page.get_by_text("the 1 ticked items").click()
+    ws = open_workspace(Path(server["workspace"]))
+    try:
+        with ws.db.write() as conn:
+            conn.execute(delete(t.items).where(t.items.c.id == gone))
+    finally:
+        ws.close()
+    start.click()
+    alert = page.locator(".prelabel [role=alert]")
+    alert.wait_for()
+    shots(page, "prelabel-refused")
+    assert alert.inner_text() == f"item_ids: no item {gone} in project 'E2E photos'"
+    assert page.get_by_test_id("prelabel-job").count() == 0
+    ws = open_workspace(Path(server["workspace"]))
+    try:
+        assert list_jobs(ws.db, pid) == []
+    finally:
+        ws.close()

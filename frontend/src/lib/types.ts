@@ -326,6 +326,8 @@ export interface ModelInfo {
   kinds: string[];
   summary: string;
   trains: boolean;
+  /** Options it cannot run without (http.v1 needs a url); the dialog sets none. */
+  required_options: string[];
 }
 
 /** A background job; ``R`` is the shape of its result when done. */
@@ -366,6 +368,8 @@ export interface ModelAssistance {
   precision: number | null;
   final_share: number | null;
   median_seconds: number | null;
+  /** Post-edits of these suggestions that a reviewer rejected (counted above too). */
+  rejected: number;
 }
 
 export interface AssistanceReport {

@@ -168,6 +168,12 @@ def print_assistance(r: dict[str, Any]) -> None:
         )
     columns = ["model", "items", "kept", "changed", "deleted", "added"]
     table(columns + ["final right", "time/item"], rows, title="Assistance")
+    for m in r["models"]:
+        if m.get("rejected"):
+            console.print(
+                f"{m['model_name']}@{m['model_version']}: {m['rejected']} of these "
+                "post-edits rejected in review (counted above)"
+            )
     console.print(
         f"Without suggestions: {r['unassisted_items']} items, "
         f"median {_seconds(r['unassisted_median_seconds'])} per item"
