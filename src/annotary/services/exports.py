@@ -15,7 +15,6 @@ from typing import Any
 
 from pydantic import TypeAdapter
 from sqlalchemy import (
-    Compiled,
     Connection,
     Dialect,
     Select,
@@ -26,6 +25,7 @@ from sqlalchemy import (
     literal_column,
     select,
 )
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from annotary import plugins
 from annotary.core.models import Annotation, Item, Role, User
@@ -76,7 +76,7 @@ _PAGE_ALL = (
         & (t.items.c.id <= bindparam("last"))
     )
     .order_by(t.items.c.id)
-    .limit(PAGE)
+    .limit(bindparam("limit"))
 )
 _PAGE_KEPT = _PAGE_ALL.where(t.items.c.excluded == False)  # noqa: E712
 # By item id range only, so that the item_id index serves them; rows of other
@@ -127,9 +127,8 @@ def iter_records(
     after = first - 1
     while True:
         with ws.db.read() as conn:
-            names, rows = _rows(
-                conn, items_query, {"pid": project_id, "after": after, "last": last_id}
-            )
+            page = {"pid": project_id, "after": after, "last": last_id, "limit": PAGE}
+            names, rows = _rows(conn, items_query, page)
             if not rows:
                 return
             # The page's id range: one index range scan, not an IN list of
@@ -183,14 +182,16 @@ def _rows(
         else:
             cursor.execute(compiled.string, values)
         names = [column[0] for column in cursor.description]
-        return names, cursor.fetchall()
+        return names, list(cursor.fetchall())
     finally:
         cursor.close()
 
 
 @functools.cache
-def _compiled(dialect: Dialect, statement: Select[Any]) -> Compiled:
-    return statement.compile(dialect=dialect)
+def _compiled(dialect: Dialect, statement: Select[Any]) -> SQLCompiler:
+    compiled = statement.compile(dialect=dialect)
+    assert isinstance(compiled, SQLCompiler)
+    return compiled
 
 
 @functools.cache
