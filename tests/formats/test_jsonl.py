@@ -209,3 +209,67 @@ def test_property_round_trip(tmp_path: Path, projects: list) -> None:
     first = out.read_text(encoding="utf-8")
     _, second = _redump(out, tmp_path / "q.jsonl")
     assert second == first
+
+
+def _every_region() -> list:
+    from annotary.core.regions import REGION_TYPES
+
+    regions = [
+        ClassRegion(labels=["a", "b"], score=0.5, attributes={"t": (1, 2)}),
+        BBox(x=1.5, y=2, w=3, h=4, rotation=12.5, frame=3, label="cat"),
+        Polygon(points=[(0, 0), (4, 0), (4, 4)], holes=[[(1, 1), (2, 1), (2, 2)]]),
+        REGION_TYPES["mask"](size=(2, 3), counts=[0, 6]),
+        REGION_TYPES["keypoints"](points=[(1.0, 2.0, 2), (0, 0, 0)]),
+        Span(start=0, end=2, text="Ad", label="PER"),
+        REGION_TYPES["relation"](source="r1", target="r2", label="knows"),
+        REGION_TYPES["segment"](start=0.25, end=1.5),
+        REGION_TYPES["transcript"](text="hi\r\nthere 😀", start=0.0),
+        REGION_TYPES["track"](keyframes=[{"frame": 0, "x": 1, "y": 2, "w": 3, "h": 4}]),
+        REGION_TYPES["cuboid"](center=(1, 2, 3), size=(4, 5, 6), yaw=0.5),
+    ]
+    assert sorted({r.type for r in regions}) == sorted(REGION_TYPES)
+    return regions
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        {},
+        # Not JSON: pydantic's JSON mode and orjson both write null.
+        {"meta": {"nan": float("nan"), "inf": float("-inf")}},
+        # Past 64 bits: orjson refuses, the general writer is used.
+        {"meta": {"big": 2**64}},
+    ],
+)
+def test_item_bytes_equal_the_model_dump_line(odd: dict) -> None:
+    """The fast line is byte for byte what model_dump and _write_line give."""
+    import io
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from annotary.formats import jsonl
+
+    (item, [ann]), (image, _) = _text_records()[0], (image_item(2), None)
+    item = item.model_copy(update=odd)
+    stamps = [
+        datetime(2026, 1, 2, 3, 4, 5),
+        datetime(2026, 1, 2, 3, 4, 5, 120, tzinfo=UTC),
+        datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone(timedelta(hours=-5))),
+    ]
+    anns = [
+        ann,
+        annotation(1, _every_region(), created_at=stamps[0], updated_at=stamps[1]),
+        annotation(1, [], state="draft", created_at=stamps[2], parent_id=7),
+    ]
+    for record, file in (((item, anns), None), ((image, []), "media/x.png")):
+        want = jsonl._item_line(*record)
+        if file is not None:
+            want["file"] = file
+        buffer = io.BytesIO()
+        jsonl._write_line(buffer, want)
+        got = jsonl._item_bytes(*record, file)
+        assert got == buffer.getvalue()
+    assert b'"labels":["a","b"]' in jsonl._item_bytes(item, anns, None)
+    line = json.loads(jsonl._item_bytes(item, anns, None))
+    assert line["annotations"][1]["updated_at"] == "2026-01-02T03:04:05.000120Z"
+    assert line["annotations"][2]["created_at"] == "2026-01-02T03:04:05-05:00"
+    assert line["annotations"][1]["regions"][9]["keyframes"][0]["outside"] is False

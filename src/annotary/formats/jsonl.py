@@ -17,9 +17,10 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
 import orjson
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from annotary.core import Annotation, Item, ItemDraft, MediaRef, Project, Rejection
+from annotary.core.regions import REGION_TYPES, Keyframe
 from annotary.core.schema import LabelSchema
 from annotary.errors import FormatError
 from annotary.formats.base import (
@@ -135,26 +136,27 @@ def _item_line(item: Item, annotations: list[Annotation]) -> dict[str, Any]:
 
 
 _UTC_Z = _DUMP_OPTIONS | orjson.OPT_UTC_Z
+# Models without serialisation settings of their own (aliases, excluded or
+# computed fields, serializers): their JSON is their fields' values.
+_PLAIN_MODELS = frozenset({Annotation, MediaRef, Keyframe, *REGION_TYPES.values()})
 
 
 def _item_bytes(item: Item, annotations: list[Annotation], file: str | None) -> bytes:
-    """The item's line, the same bytes `_item_line` and `_write_line` give.
+    """The item's line: the same bytes as `_item_line` through `_write_line`.
 
-    The fast way hands orjson the models' field values as they are: orjson
-    writes enums by value and date-times the way pydantic's JSON mode does
-    (``Z`` for UTC), so only the nested models (media, regions) go through
-    pydantic's serializer. Whatever orjson refuses (an integer past 64 bits, a
-    lone surrogate) is written the general way, from ``model_dump``.
+    The fast way hands orjson the models' field values as they are, nested
+    models included (`_plain_fields`): orjson writes enums by value, tuples as
+    arrays, NaN as null and date-times the way pydantic's JSON mode does
+    (``Z`` for UTC). Whatever orjson refuses (an integer past 64 bits, a lone
+    surrogate) is written the general way, from ``model_dump``.
     """
     fields = item.__dict__
     line = {name: fields[name] for name in _ITEM_FIELDS}
-    if item.media is not None:
-        line["media"] = item.media.model_dump(mode="json")
-    line["annotations"] = [_annotation_fields(a) for a in annotations]
+    line["annotations"] = annotations
     if file is not None:
         line["file"] = file
     try:
-        return orjson.dumps(line, option=_UTC_Z)
+        return orjson.dumps(line, default=_plain_fields, option=_UTC_Z)
     except TypeError:
         pass
     line = _item_line(item, annotations)
@@ -165,13 +167,13 @@ def _item_bytes(item: Item, annotations: list[Annotation], file: str | None) -> 
     return buffer.getvalue()
 
 
-def _annotation_fields(annotation: Annotation) -> dict[str, Any]:
-    fields = dict(annotation.__dict__)
-    fields["regions"] = [
-        region.__pydantic_serializer__.to_python(region, mode="json")
-        for region in annotation.regions
-    ]
-    return fields
+def _plain_fields(value: Any) -> Any:
+    """orjson's hook for the types it does not know: a model's field values."""
+    if type(value) in _PLAIN_MODELS and not value.__pydantic_extra__:
+        return value.__dict__
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
 def _copy_media(ctx: ExportContext, item: Item, folder: Path) -> str | None:
