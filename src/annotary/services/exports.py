@@ -190,7 +190,9 @@ def _rows(
         cursor.close()
 
 
-@functools.cache
+# Keyed by the engine's dialect: a few workspaces' worth, not every one a
+# test suite opens.
+@functools.lru_cache(maxsize=64)
 def _compiled(dialect: Dialect, statement: Select[Any]) -> SQLCompiler:
     compiled = statement.compile(dialect=dialect)
     assert isinstance(compiled, SQLCompiler)
