@@ -216,7 +216,6 @@ def _overlaps(spans: list[tuple[int, Span]]) -> list[Problem]:
 
 def _shape(target: Target, index: int, region: Region) -> list[Problem]:
     width, height = target.width, target.height
-    sized = bool(width) and bool(height)
     if isinstance(region, BBox):
         return _box(index, "", region, width, height)
     if isinstance(region, Track):
@@ -240,7 +239,7 @@ def _shape(target: Target, index: int, region: Region) -> list[Problem]:
                         f"keypoint {number} has visibility {v}; it is 0, 1 or 2",
                     )
                 ]
-            if v and sized and not (0 <= x <= width and 0 <= y <= height):  # type: ignore[operator]
+            if v and width and height and not (0 <= x <= width and 0 <= y <= height):
                 return [
                     _problem(
                         index,
@@ -252,7 +251,7 @@ def _shape(target: Target, index: int, region: Region) -> list[Problem]:
         return []
     if isinstance(region, Mask):
         size = (height, width)
-        if sized and tuple(region.size) != size:
+        if width and height and tuple(region.size) != size:
             return [
                 _problem(
                     index,

@@ -127,7 +127,7 @@ def to_annotation(row: RowMapping) -> Annotation:
 
 
 def check_regions(
-    project: Project, item: Mapping[str, Any], regions: list[Region]
+    project: Project, item: Mapping[Any, Any], regions: list[Region]
 ) -> None:
     """Refuse regions the project or the item does not allow (see core.checks).
 
