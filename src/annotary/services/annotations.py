@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import Connection, RowMapping, bindparam, delete, select, update
 
+from annotary.core.checks import Target, region_problems
 from annotary.core.models import (
     ROLE_RANK,
     Annotation,
@@ -17,7 +19,7 @@ from annotary.core.models import (
     Role,
     User,
 )
-from annotary.core.regions import Mask, Region, Span
+from annotary.core.regions import Region
 from annotary.errors import InvalidInput, NotFound, PermissionDenied, StaleVersion
 from annotary.services.audit import record
 from annotary.services.items import can_see_item, item_row
@@ -124,77 +126,21 @@ def to_annotation(row: RowMapping) -> Annotation:
     )
 
 
-def check_regions(project: Project, item: RowMapping, regions: list[Region]) -> None:
-    """Labels in the schema, spans inside the text, masks of the image's size."""
-    names = set(project.label_schema.names)
-    text = item["text"]
-    media = item["media"] or {}
-    extent = max(media.get("width") or 0, media.get("height") or 0)
-    limit = 100.0 * extent if extent else 1e7
-    for index, region in enumerate(regions):
-        too_far = [v for v in _coordinates(region) if abs(v) > limit]
-        if too_far:
-            raise InvalidInput(
-                f"regions[{index}]: coordinate {too_far[0]} is far outside the "
-                f"item (limit {limit:g})",
-                field=f"regions[{index}]",
-            )
-        labels = getattr(region, "labels", None) or (
-            [region.label] if region.label is not None else []
-        )
-        for label in labels:
-            if names and label not in names:
-                raise InvalidInput(
-                    f"regions[{index}].label: {label!r} is not in the schema "
-                    f"(labels: {', '.join(sorted(names))})",
-                    field=f"regions[{index}].label",
-                )
-        if isinstance(region, Span):
-            if text is None:
-                raise InvalidInput(f"regions[{index}]: a span needs a text item")
-            if region.end > len(text):
-                raise InvalidInput(
-                    f"regions[{index}]: span [{region.start}, {region.end}) ends past "
-                    f"the text's {len(text)} code points",
-                    field=f"regions[{index}].end",
-                )
-            stored = text[region.start : region.end]
-            if region.text is not None and region.text != stored:
-                raise InvalidInput(
-                    f"regions[{index}]: span text {region.text!r} differs from "
-                    f"the stored text {stored!r} at [{region.start}, {region.end})",
-                    field=f"regions[{index}].text",
-                )
-        size = (media.get("height"), media.get("width"))
-        if isinstance(region, Mask) and all(size) and tuple(region.size) != size:
-            raise InvalidInput(
-                f"regions[{index}]: mask size {list(region.size)} is not the "
-                f"image's [height, width] {list(size)}",
-                field=f"regions[{index}].size",
-            )
+def check_regions(
+    project: Project, item: Mapping[Any, Any], regions: list[Region]
+) -> None:
+    """Refuse regions the project or the item does not allow (see core.checks).
 
-
-def _coordinates(region: Region) -> list[float]:
-    """The plain numbers of a region's geometry, for sanity bounds."""
-    data = region.model_dump(
-        include={"x", "y", "w", "h", "points", "holes", "center", "size", "keyframes"}
+    Raises:
+        InvalidInput: naming the first bad region's index and what is wrong.
+    """
+    problems = region_problems(
+        project.label_schema, Target.of(item["text"], item["media"]), regions
     )
-    found: list[float] = []
-
-    def walk(value: Any) -> None:
-        if isinstance(value, bool):
-            return
-        if isinstance(value, int | float):
-            found.append(float(value))
-        elif isinstance(value, list | tuple):
-            for part in value:
-                walk(part)
-        elif isinstance(value, dict):
-            for part in value.values():
-                walk(part)
-
-    walk(data)
-    return found
+    if problems:
+        first = problems[0]
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise InvalidInput(first.message + more, field=first.field)
 
 
 def _labels_of(regions: list[dict[str, Any]]) -> set[str]:

@@ -11,10 +11,13 @@ from typing import Any, Literal
 from sqlalchemy import Connection, select
 
 from annotary import plugins
+from annotary.core.checks import Target, region_problems
 from annotary.core.models import (
+    Annotation,
     ImportReport,
     ItemDraft,
     Origin,
+    Project,
     QueueOrder,
     Rejection,
     Role,
@@ -188,7 +191,7 @@ def _flush(
                         "created_at": stamp,
                     }
                 )
-            for ann in draft.annotations:
+            for ann in _checked(project, draft, report):
                 annotations.append(
                     {
                         "project_id": project_id,
@@ -226,6 +229,38 @@ def _flush(
             for touched in touched_items:
                 refresh_item(conn, touched, project.settings.overlap)
         _record_batch(conn, project_id, actor, len(added), len(batch))
+
+
+def _checked(project: Project, draft: Draft, report: ImportReport) -> list[Annotation]:
+    """The draft's annotations less the regions the project refuses.
+
+    Each refused region is reported on its own, naming the item's source, the
+    annotation and the region; an annotation left with no region is dropped,
+    so that it does not count as a finished "nothing here".
+    """
+    if not draft.annotations:
+        return []
+    target = Target.of(
+        draft.text, draft.media.model_dump() if draft.media is not None else None
+    )
+    kept = []
+    for number, ann in enumerate(draft.annotations, 1):
+        problems = region_problems(project.label_schema, target, ann.regions)
+        if not problems:
+            kept.append(ann)
+            continue
+        for problem in problems:
+            report.rejected.append(
+                Rejection(
+                    source=draft.source or draft.content_hash,
+                    reason=f"annotation {number}: {problem.message}; region left out",
+                )
+            )
+        bad = {problem.index for problem in problems}
+        regions = [r for i, r in enumerate(ann.regions) if i not in bad]
+        if regions:
+            kept.append(ann.model_copy(update={"regions": regions}))
+    return kept
 
 
 def _record_batch(
@@ -402,15 +437,16 @@ def _why_empty(path: Path) -> str:
 def _merge_labels(
     ws: Workspace, project_id: int, found: LabelSchema, actor: User | None
 ) -> None:
-    """Add labels an imported file uses that the schema lacks (a new version)."""
+    """Add the labels and tools an imported file uses to the schema (a new version)."""
     with ws.db.read() as conn:
         project = load_project(conn, project_id)
     schema = project.label_schema
     new = [label for label in found.labels if label.name not in schema.names]
-    if not new:
+    # A schema without tools allows every region type; it stays that way.
+    tools = list(dict.fromkeys([*schema.tools, *found.tools])) if schema.tools else []
+    if not new and tools == list(schema.tools):
         return
     labels = [*schema.labels, *(Label(name=label.name) for label in new)]
-    tools = list(dict.fromkeys([*schema.tools, *found.tools]))
     merged = LabelSchema(
         labels=labels,
         tools=tools,
