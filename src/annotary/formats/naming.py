@@ -38,3 +38,12 @@ def safe_split(split: str | None, default: str = "train") -> str:
     """A split name usable as a folder name."""
     cleaned = _UNSAFE.sub("_", split or "").replace(" ", "_").strip("._")
     return cleaned or default
+
+
+def file_stem(name: str, default: str = "project") -> str:
+    """A project or snapshot name as the start of a download's file name.
+
+    Runs of anything but ASCII letters, digits, ``_`` and ``.`` become one
+    ``-``: "Demo: people & animals" -> "Demo-people-animals".
+    """
+    return re.sub(r"[^A-Za-z0-9_.]+", "-", name).strip("-.") or default

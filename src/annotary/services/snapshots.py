@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from annotary.core.models import Annotation, Item, Role, User
 from annotary.errors import Conflict, InvalidInput, NotFound
+from annotary.formats.naming import file_stem
 from annotary.services import exports
 from annotary.services.audit import record
 from annotary.services.projects import load_project
@@ -256,8 +257,7 @@ def write_archive(
     manifest = row["manifest"]
     expected = {**manifest["files"], MANIFEST: row["manifest_sha256"]}
     project = manifest["project"]["name"]
-    stem = "".join(c if c.isalnum() or c in "-_." else "-" for c in project)
-    archive = Path(dest) / f"{stem.strip('-') or 'project'}-{row['name']}.zip"
+    archive = Path(dest) / f"{file_stem(project)}-{file_stem(row['name'])}.zip"
     missing = sorted(rel for rel in expected if not (folder / rel).is_file())
     if missing:
         raise Conflict(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import secrets
 import shutil
 from pathlib import Path
@@ -17,6 +16,7 @@ from starlette.background import BackgroundTask
 from annotary import plugins
 from annotary.core.models import Role
 from annotary.errors import InvalidInput, NotFound
+from annotary.formats.naming import file_stem
 from annotary.server.auth import WS, Actor
 from annotary.services import exports, overview
 
@@ -70,7 +70,9 @@ def export(pid: int, body: ExportRequest, ws: WS, actor: Actor) -> FileResponse:
         report = exports.export_project(
             ws, pid, name, out, actor=actor, options=body.options
         )
-        path, filename = _deliverable(folder, out, f"{_slug(project['name'])}-{name}")
+        path, filename = _deliverable(
+            folder, out, f"{file_stem(project['name'])}-{name}"
+        )
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
@@ -91,10 +93,6 @@ def _report_header(report: Any) -> str:
     data["warnings_total"] = len(warnings)
     data["warnings"] = [w[:300] for w in warnings[:HEADER_WARNINGS]]
     return json.dumps(data, ensure_ascii=True, separators=(",", ":"))
-
-
-def _slug(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-") or "project"
 
 
 def _deliverable(folder: Path, out: Path, stem: str) -> tuple[Path, str]:
