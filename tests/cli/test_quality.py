@@ -216,3 +216,34 @@ def test_gold_import_lands_good_lines_and_names_bad_ones(
     assert sorted(a["wrong"] for a in per) == [[], [second]]
     text = run("-w", ws_dir, "gold", "P", str(answers))
     assert "3 gold answers stored" in text and "not in the project's schema" in text
+
+
+def test_gold_import_checks_regions_encoding_and_says_when_nothing_landed(
+    ws_dir: str, tmp_path: Path
+) -> None:
+    ws = open_workspace(Path(ws_dir))
+    try:
+        pid = projects.resolve_project(ws, "P")
+        first = min(row["id"] for row in list_items(ws, pid)["items"])
+    finally:
+        ws.close()
+    answers = tmp_path / "gold.jsonl"
+    answers.write_bytes(
+        b"\xff\xfe not utf-8\n"
+        + json.dumps({"item_id": first, "labels": []}).encode()
+        + b"\n"
+        + json.dumps(
+            {"item_id": first, "regions": [{"type": "span", "start": 0, "end": 5000}]}
+        ).encode()
+        + b"\n"
+    )
+    out = json.loads(run("-w", ws_dir, "gold", "P", str(answers), "--json", ok=False))
+    assert out["stored"] == 0
+    assert [r["line"] for r in out["rejected"]] == [1, 2, 3]
+    assert out["rejected"][0]["reason"] == "not valid UTF-8"
+    assert "at least one label" in out["rejected"][1]["reason"]
+    assert out["rejected"][2]["reason"].startswith("regions[0]:")
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("", encoding="utf-8")
+    text = run("-w", ws_dir, "gold", "P", str(empty), ok=False)
+    assert "nothing stored" in text and "no answers" in text

@@ -69,6 +69,15 @@ def gold_command(
     finally:
         ws.close()
     emit(report, as_json, _print_gold_import)
+    if not report["stored"]:
+        if not as_json:
+            why = (
+                f"{len(report['rejected'])} lines rejected"
+                if report["rejected"]
+                else "the file has no answers"
+            )
+            console.print(f"nothing stored from {path}: {why}")
+        raise typer.Exit(1)
 
 
 def _print_gold_import(report: dict[str, Any]) -> None:

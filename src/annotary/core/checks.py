@@ -118,6 +118,8 @@ def _common(
     labels = getattr(region, "labels", None) or (
         [region.label] if region.label is not None else []
     )
+    if region.type == "class" and not labels:
+        return [_problem(index, ".labels", "a class region needs at least one label")]
     for label in labels:
         if names and label not in names:
             return [

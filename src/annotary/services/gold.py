@@ -9,10 +9,10 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import delete, select
 
-from annotary.core.models import Role, User
+from annotary.core.models import Project, Role, User
 from annotary.core.regions import Region
 from annotary.errors import AnnotaryError, InvalidInput
-from annotary.services.annotations import parse_regions
+from annotary.services.annotations import check_regions, parse_regions
 from annotary.services.audit import record
 from annotary.services.items import item_row
 from annotary.services.projects import load_project
@@ -27,13 +27,23 @@ def set_gold(
     """Store gold answers (item id -> regions), replacing earlier ones."""
     parsed = {item_id: parse_regions(regions) for item_id, regions in answers.items()}
     with ws.db.write() as conn:
-        projects_seen: set[int] = set()
+        projects_seen: dict[int, Project] = {}
         rows = []
         for item_id, regions in parsed.items():
-            project_id = item_row(conn, item_id)["project_id"]
+            item = item_row(conn, item_id)
+            project_id = item["project_id"]
             if project_id not in projects_seen:
                 require_role(conn, actor, project_id, Role.manager)
-                projects_seen.add(project_id)
+                projects_seen[project_id] = load_project(conn, project_id)
+            # A gold answer is held to the rules any annotation is.
+            try:
+                check_regions(projects_seen[project_id], item, regions)
+            except InvalidInput as exc:
+                raise InvalidInput(
+                    f"gold answer for item {item_id}: {exc.message}",
+                    **exc.details,
+                    item=item_id,
+                ) from None
             rows.append(
                 {
                     "item_id": item_id,
@@ -85,9 +95,8 @@ def import_gold(
     """
     with ws.db.read() as conn:
         require_role(conn, actor, project_id, Role.manager)
-        known = {
-            label.name for label in load_project(conn, project_id).label_schema.labels
-        }
+        project = load_project(conn, project_id)
+        known = {label.name for label in project.label_schema.labels}
         by_external = {
             external: item_id
             for item_id, external in conn.execute(
@@ -105,16 +114,25 @@ def import_gold(
     answers: dict[int, list[Any]] = {}
     rejected: list[dict[str, Any]] = []
     try:
-        handle = path.open(encoding="utf-8-sig")
+        handle = path.open("rb")
     except OSError as exc:
         raise InvalidInput(f"{path}: {exc.strerror or exc}", path=str(path)) from None
     with handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
+        for number, raw in enumerate(handle, start=1):
+            if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]
+            if not raw.strip():
                 continue
             try:
+                line = raw.decode("utf-8")
                 item_id, regions = _gold_line(line, ids, by_external)
-                _known_labels(parse_regions(regions), known)
+                parsed = parse_regions(regions)
+                _known_labels(parsed, known)
+                with ws.db.read() as conn:
+                    check_regions(project, item_row(conn, item_id), parsed)
+            except UnicodeDecodeError:
+                rejected.append({"line": number, "reason": "not valid UTF-8"})
+                continue
             except (ValueError, AnnotaryError, ValidationError) as exc:
                 reason = str(exc).splitlines()[0]
                 rejected.append({"line": number, "reason": reason})
