@@ -163,3 +163,19 @@ def test_background_run_answers_202_and_reports_runs_and_repairs(
     assert run["decisions"]["repair"] == 1
     with pytest.raises(errors.InvalidInput, match="already holds that text"):
         sdk.repair_text(pid, ids[3])
+
+
+def test_bad_listing_parameters_are_422_on_both_databases(
+    setup: tuple[Client, int, list[int]],
+) -> None:
+    sdk, pid, _ = setup
+    http = sdk._http  # the SDK's own client: same auth, raw answers
+    for path in (
+        f"/projects/{pid}/flags?offset=-5",
+        f"/projects/{pid}/clean/runs?limit=0",
+        f"/projects/{pid}/flags/count?check=no-such-check&threshold=0",
+    ):
+        got = http.get(path)
+        assert got.status_code == 422, (path, got.text)
+    got = http.get(f"/projects/{pid}/flags/count?check=nope&threshold=0")
+    assert "no check named 'nope'" in got.json()["message"]

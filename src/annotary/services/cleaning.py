@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from sqlalchemy import Connection, RowMapping, bindparam, case, func, select, update
 
-from annotary import clean
+from annotary import clean, plugins
 from annotary.clean.base import base_name, checks_for
 from annotary.core.models import Role, User
 from annotary.errors import Conflict, InvalidInput, NotFound, Unavailable
@@ -467,6 +467,13 @@ def count_for_threshold(
     For a live count next to a slider: ``{"check", "threshold", "items",
     "flags"}``.
     """
+    try:
+        plugins.checks.resolve(check)
+    except NotFound:
+        raise InvalidInput(
+            f"no check named {check!r}; known: {', '.join(plugins.checks.names())}",
+            field="check",
+        ) from None
     with ws.db.read() as conn:
         require_role(conn, actor, project_id, Role.manager)
         scope = (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from annotary.lazy import LazyModule
@@ -66,7 +66,9 @@ def run_cleaning(
 
 
 @router.get("/projects/{pid}/clean/runs")
-def runs(pid: int, ws: WS, actor: Actor, limit: int = 20) -> list[dict[str, Any]]:
+def runs(
+    pid: int, ws: WS, actor: Actor, limit: int = Query(default=20, ge=1, le=1000)
+) -> list[dict[str, Any]]:
     """The report of each cleaning run, newest first, with decisions taken."""
     return cleaning.cleaning_runs(ws, pid, actor=actor, limit=limit)
 
@@ -80,7 +82,7 @@ def list_flags(
     min_score: float | None = None,
     decision: str | None = None,
     limit: int = 500,
-    offset: int = 0,
+    offset: int = Query(default=0, ge=0),
 ) -> dict[str, Any]:
     """Flags, highest score first (managers)."""
     return cleaning.list_flags(
