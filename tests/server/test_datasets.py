@@ -134,6 +134,7 @@ def test_group_key_keeps_a_patient_in_one_split(setup: Setup) -> None:
         ({"ratios": {"a" * 21: 1}}, "ratios"),
         ({"ratios": {"None": 0.5, "val": 0.5}}, "ratios"),
         ({"ratios": {"train": 0, "test": 0}}, "ratios"),
+        ({"ratios": {"train": 1e308, "val": 1e308}}, "ratios"),
         ({"strategy": "alphabetical"}, "strategy"),
     ],
 )

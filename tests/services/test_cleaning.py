@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from annotary.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from annotary.jobs import get_job, run_next
-from annotary.services import annotations, cleaning, projects, queue
+from annotary.services import annotations, cleaning, items, projects, queue
 from annotary.services.workspace import Workspace
 from annotary.storage import tables as t
 from tests.services.helpers import add_texts, member
@@ -254,6 +254,14 @@ def test_repair_makes_a_revision_while_unannotated(workspace: Workspace) -> None
     assert row.meta["revisions"][0]["text"] == MOJIBAKE
     (flag,) = cleaning.list_flags(workspace, pid, check="mojibake")["flags"]
     assert flag["decision"] == "repaired"
+
+
+def test_an_empty_repair_is_refused(workspace: Workspace) -> None:
+    pid, ids = _project(workspace)
+    for text in ("", "  \n"):
+        with pytest.raises(InvalidInput, match="may not be empty"):
+            cleaning.repair_text(workspace, pid, ids[4], text=text)
+    assert items.get_item(workspace, ids[4]).text == MOJIBAKE
 
 
 def test_repair_is_only_offered_once_annotated(workspace: Workspace) -> None:

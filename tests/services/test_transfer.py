@@ -203,3 +203,21 @@ def test_snapshots_racing_for_one_name(workspace: Workspace) -> None:
         assert snapshots._sha256(folder / relative) == digest
     # Nothing half-built is left beside it.
     assert [p.name for p in folder.parent.iterdir()] == ["v1"]
+
+
+def test_snapshots_of_two_projects_do_not_compare(sqlite_workspace: Workspace) -> None:
+    from annotary.errors import InvalidInput
+
+    ws = sqlite_workspace
+    a = projects.create_project(ws, "A", "text", label_schema=NER)
+    b = projects.create_project(ws, "B", "text", label_schema=NER)
+    add_texts(ws, a.id, ["Ada"])
+    add_texts(ws, b.id, ["Bob"])
+    first = snapshots.create_snapshot(ws, a.id)
+    second = snapshots.create_snapshot(ws, b.id)
+    try:
+        snapshots.diff_snapshots(ws, first["id"], second["id"])
+    except InvalidInput as error:
+        assert "are of different projects ('A', 'B')" in error.message
+    else:
+        raise AssertionError("two projects' snapshots were compared")

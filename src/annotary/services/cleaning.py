@@ -707,6 +707,8 @@ def repair_text(
         InvalidInput: no repair to apply, or the item already holds it.
         Conflict: the item has annotations; the repair stays offered.
     """
+    if text is not None and not text.strip():
+        raise InvalidInput("a repaired text may not be empty", field="text")
     with ws.db.write() as conn:
         require_role(conn, actor, project_id, Role.manager)
         row = _item_for_update(ws, conn, project_id, item_id)

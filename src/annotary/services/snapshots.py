@@ -321,6 +321,13 @@ def diff_snapshots(
     """
     old = get_manifest(ws, old_id, actor=actor)
     new = get_manifest(ws, new_id, actor=actor)
+    if old["project"]["id"] != new["project"]["id"]:
+        raise InvalidInput(
+            f"snapshots {old_id} and {new_id} are of different projects "
+            f"({old['project']['name']!r}, {new['project']['name']!r}); "
+            "compare two snapshots of one project",
+            field="other",
+        )
     before = {i["id"]: i for i in old["items"]}
     after = {i["id"]: i for i in new["items"]}
     changed_items = [

@@ -23,6 +23,7 @@ log = logging.getLogger("annotary.dataset")
 SPLIT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,19}")
 # The item filters read split=none as "no split"; no split may take that name.
 RESERVED = frozenset({"none"})
+MAX_SHARE = 1e6  # shares are fractions or weights; beyond this they overflow
 STRATEGIES = ("random", "stratified")
 
 
@@ -50,10 +51,14 @@ def _check_ratios(ratios: dict[str, float] | None) -> None:
                 "items without a split",
                 field="ratios",
             )
-        if not isinstance(share, int | float) or share != share or share < 0:
+        if (
+            not isinstance(share, int | float)
+            or isinstance(share, bool)
+            or not 0 <= share <= MAX_SHARE
+        ):
             raise InvalidInput(
-                f"the share of split {name!r} must be a number of at least 0, "
-                f"not {share!r}",
+                f"the share of split {name!r} must be a number from 0 to "
+                f"{MAX_SHARE:g}, not {share!r}",
                 field="ratios",
             )
     if ratios is not None and not any(share > 0 for share in ratios.values()):
