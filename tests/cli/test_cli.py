@@ -123,3 +123,30 @@ def test_users_roles_and_tokens(tmp_path: Path) -> None:
 
     assert token.startswith("ann_") and len(token) > 30
     assert [u["username"] for u in users] == ["ann"]
+
+
+def test_user_password_changes_it_and_ends_sessions(tmp_path: Path) -> None:
+    from annotary.errors import NotAuthenticated
+    from annotary.services import users as user_service
+    from annotary.services.workspace import open_workspace
+
+    ws_dir = str(tmp_path)
+    run("-w", ws_dir, "init")
+    run("-w", ws_dir, "user", "add", "ann", "--password", "password-1")
+    ws = open_workspace(tmp_path)
+    try:
+        ann = user_service.find_user(ws, "ann")
+        token, _ = user_service.open_session(ws, ann, 1)
+        out = run("-w", ws_dir, "user", "password", "ann", "--password", "password-2")
+        assert "Password of ann changed" in out
+        with pytest.raises(NotAuthenticated):
+            user_service.session_user(ws, token)
+        with pytest.raises(NotAuthenticated):
+            user_service.authenticate(ws, "ann", "password-1")
+        assert user_service.authenticate(ws, "ann", "password-2").username == "ann"
+    finally:
+        ws.close()
+    short = runner.invoke(
+        app, ["-w", ws_dir, "user", "password", "ann", "--password", "x"]
+    )
+    assert short.exit_code == 1 and "at least 8 characters" in short.output

@@ -32,7 +32,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 project_app = typer.Typer(help="Create, list and show projects.", no_args_is_help=True)
-user_app = typer.Typer(help="Add and list users.", no_args_is_help=True)
+user_app = typer.Typer(
+    help="Add and list users, set roles and passwords.", no_args_is_help=True
+)
 token_app = typer.Typer(help="Create API tokens.", no_args_is_help=True)
 app.add_typer(project_app, name="project")
 app.add_typer(user_app, name="user")
@@ -419,6 +421,26 @@ def user_role(
         {"username": username, "project": project, "role": role},
         as_json,
         lambda d: console.print(f"{d['username']} is {d['role']} in {d['project']}"),
+    )
+
+
+@user_app.command("password")
+@guarded
+def user_password(
+    username: str,
+    password: str = typer.Option(
+        ..., prompt=True, hide_input=True, confirmation_prompt=True
+    ),
+    as_json: bool = JsonOption,
+) -> None:
+    """Set a user's password; their browser sessions end (API tokens stay)."""
+    users.set_password(workspace(), username, password)
+    emit(
+        {"username": username, "password_changed": True},
+        as_json,
+        lambda d: console.print(
+            f"Password of {d['username']} changed; their sessions have ended"
+        ),
     )
 
 
