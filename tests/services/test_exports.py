@@ -161,10 +161,10 @@ def test_a_failed_export_leaves_nothing_half_written(
     assert out.read_text(encoding="utf-8") == "an earlier export\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ner.conll"]
 
-    fresh = tmp_path / "fresh"
+    fresh = tmp_path / "fresh" / "deeper" / "x.conll"
     with pytest.raises(FormatError):
         exports.export_project(sqlite_workspace, pid, "conll", fresh)
-    assert not fresh.exists()
+    assert not (tmp_path / "fresh").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ner.conll"]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
@@ -256,6 +257,7 @@ def _staged(out: Path) -> Iterator[Path]:
     move into place (replacing files of the same names), so a failed export
     leaves nothing half-written at ``out``.
     """
+    made = [p for p in [out.parent, *out.parent.parents] if not p.exists()]
     out.parent.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=".annotary-export-", dir=out.parent))
     staged = stage / out.name
@@ -268,8 +270,13 @@ def _staged(out: Path) -> Iterator[Path]:
         yield staged
         for entry in stage.iterdir():
             _move_into(entry, out.parent / entry.name)
-    finally:
+    except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
+        for folder in made:  # deepest first; only the ones this export made
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
+    shutil.rmtree(stage, ignore_errors=True)
 
 
 def _move_into(source: Path, target: Path) -> None:
