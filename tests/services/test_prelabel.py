@@ -212,6 +212,11 @@ def test_items_of_another_project_and_unknown_models_are_refused(
         ({"q": "no such words"}, "filters", "nothing to pre-label: no item"),
         ({"model": "sklearn-text.v1", "kind": "image"}, "model", "reads text items"),
         ({"model": "http.v1"}, "options", "it needs url"),
+        (
+            {"model": "rule-patterns.v1"},
+            "model",
+            "rule-patterns.v1 makes span regions; project 'Reviews' labels with class",
+        ),
         ({"batch_size": 0}, "batch_size", "at least 1"),
     ],
 )

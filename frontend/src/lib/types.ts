@@ -328,6 +328,8 @@ export interface ModelInfo {
   trains: boolean;
   /** Options it cannot run without (http.v1 needs a url); the dialog sets none. */
   required_options: string[];
+  /** Region types it makes; empty for a remote model that may make any. */
+  regions: string[];
 }
 
 /** A background job; ``R`` is the shape of its result when done. */

@@ -42,6 +42,7 @@ SPACY_ALIASES: dict[str, tuple[str, ...]] = {
 class _NoTraining:
     name = ""
     kinds = _TEXT
+    regions = frozenset({"span"})
 
     def fit(
         self, items: list[Item], annotations: list[Annotation], schema: LabelSchema

@@ -96,6 +96,7 @@ class SklearnText:
 
     name = "sklearn-text.v1"
     kinds = frozenset({"text"})
+    regions = frozenset({"class"})
 
     def __init__(
         self, *, c: float = 10.0, seed: int = 0, min_examples: int = 4

@@ -86,6 +86,7 @@ class _CascadeDetector:
 
     name = ""
     kinds = _IMAGE
+    regions = frozenset({"bbox"})
     cascades: tuple[str, ...] = ()
     label_names: tuple[str, ...] = ()
     mirror_cascades: tuple[str, ...] = ()

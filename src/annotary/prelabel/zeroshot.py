@@ -65,6 +65,7 @@ class ZeroShotEmbeddings:
 
     name = "zero-shot.v1"
     kinds = frozenset({"text"})
+    regions = frozenset({"class"})
 
     def __init__(
         self,

@@ -118,11 +118,12 @@ def list_models(kind: str | None = None) -> list[dict[str, Any]]:
     """The registered pre-labelers, optionally those that read ``kind`` items.
 
     Returns:
-        ``[{name, kinds, summary, trains, required_options}]`` sorted by
+        ``[{name, kinds, summary, trains, required_options, regions}]`` sorted by
         name; ``summary`` is the first line of the factory's docstring,
         ``trains`` says the model learns from the project's own labels first
         and ``required_options`` names the options it cannot run without
-        (``http.v1`` needs a ``url``).
+        (``http.v1`` needs a ``url``); ``regions`` the region types it makes
+        (empty: any, as a remote model's).
 
     Example:
         >>> [m["name"] for m in list_models("image")][:1]
@@ -143,6 +144,7 @@ def list_models(kind: str | None = None) -> list[dict[str, Any]]:
                 "summary": _SUMMARY_NAME.sub("", doc.splitlines()[0]) if doc else "",
                 "trains": trains,
                 "required_options": required_options(factory),
+                "regions": sorted(getattr(factory, "regions", ()) or ()),
             }
         )
     return found
@@ -306,6 +308,14 @@ def _check_fit(
         raise InvalidInput(
             f"{model} reads {', '.join(kinds)} items; project {project.name!r} "
             f"holds {project.kind} items. Choose a model for {project.kind}.",
+            field="model",
+        )
+    makes = sorted(getattr(factory, "regions", ()) or ())
+    tools = [str(tool) for tool in project.label_schema.tools]
+    if makes and tools and not set(makes) & set(tools):
+        raise InvalidInput(
+            f"{model} makes {', '.join(makes)} regions; project {project.name!r} "
+            f"labels with {', '.join(tools)}. Choose a model that makes those.",
             field="model",
         )
     try:
