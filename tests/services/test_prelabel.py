@@ -213,6 +213,12 @@ def test_items_of_another_project_and_unknown_models_are_refused(
         ({"model": "sklearn-text.v1", "kind": "image"}, "model", "reads text items"),
         ({"model": "http.v1"}, "options", "it needs url"),
         (
+            {"model": "sklearn-text.v1"},
+            "model",
+            "sklearn-text.v1 learns from this project's labels first: it has 0 "
+            "labelled items using 0 labels, and needs 4 with at least two labels",
+        ),
+        (
             {"model": "rule-patterns.v1"},
             "model",
             "rule-patterns.v1 makes span regions; project 'Reviews' labels with class",

@@ -28,6 +28,10 @@ _TRUSTED = {Origin.human, Origin.imported, Origin.consensus}
 _UNUSABLE = {AnnotationState.draft, AnnotationState.rejected}
 
 
+# Labelled items the classifier needs before it will train.
+MIN_EXAMPLES = 4
+
+
 def build_text_model(c: float = 10.0, seed: int = 0, n_classes: int = 2) -> Any:
     """An unfitted scikit-learn pipeline: word + character TF-IDF, then LR.
 
@@ -99,7 +103,7 @@ class SklearnText:
     regions = frozenset({"class"})
 
     def __init__(
-        self, *, c: float = 10.0, seed: int = 0, min_examples: int = 4
+        self, *, c: float = 10.0, seed: int = 0, min_examples: int = MIN_EXAMPLES
     ) -> None:
         self.c = c
         self.seed = seed

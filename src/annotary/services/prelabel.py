@@ -43,7 +43,7 @@ from annotary.prelabel.base import (
     PrelabelInput,
     load_prelabeler,
 )
-from annotary.prelabel.textclf import SklearnText, training_pairs
+from annotary.prelabel.textclf import MIN_EXAMPLES, SklearnText, training_pairs
 from annotary.prelabel.uncertainty import uncertainty_order
 from annotary.services.annotations import check_regions, to_annotation
 from annotary.services.audit import record
@@ -285,6 +285,8 @@ def check_request(
         require_role(conn, actor, project_id, Role.manager)
         project = load_project(conn, project_id)
         _check_fit(model, factory, project, options or {})
+    _check_trainable(ws, project, model, factory, options or {})
+    with ws.db.read() as conn:
         if item_ids is not None:
             _check_items(conn, project, item_ids)
             return project
@@ -297,6 +299,24 @@ def check_request(
             field="filters",
         )
     return project
+
+
+def _check_trainable(
+    ws: Workspace, project: Project, model: str, factory: Any, options: dict[str, Any]
+) -> None:
+    """A model that learns from the project's labels first has enough of them."""
+    if not (isinstance(factory, type) and issubclass(factory, SklearnText)):
+        return
+    needed = int(options.get("min_examples", MIN_EXAMPLES))
+    items, annotations = _labelled(ws, project.id)
+    _, labels = training_pairs(items, annotations, project.label_schema)
+    if len(labels) < needed or len(set(labels)) < 2:
+        raise InvalidInput(
+            f"{model} learns from this project's labels first: it has "
+            f"{len(labels)} labelled items using {len(set(labels))} labels, and "
+            f"needs {needed} with at least two labels. Label some items first.",
+            field="model",
+        )
 
 
 def _check_fit(
