@@ -94,3 +94,16 @@ def test_data_manager_search_and_exclude(page: Any, shots: Shots) -> None:
     for item_id in ids:
         assert page.request.get(f"/api/v1/items/{item_id}").json()["excluded"] is True
     shots(page, "data-manager-excluded")
+
+
+def test_log_out_in_the_browser_ends_the_session(page: Any, shots: Shots) -> None:
+    login(page, "admin")
+    cookie = next(c for c in page.context.cookies() if c["name"] == "annotary_session")
+    page.get_by_role("button", name="Log out").click()
+    page.get_by_label("User name").wait_for()
+    shots(page, "logged-out")
+    # The old cookie, sent again, names a session the server has ended.
+    page.context.add_cookies([cookie])
+    again = page.request.get("/api/v1/auth/me")
+    assert again.status == 401
+    assert again.json()["message"] == "your session has ended; log in again"

@@ -158,12 +158,19 @@ def test_tampered_and_expired_cookies(live: Any, alice: Any) -> None:
         assert got.json()["message"] == message
 
 
+def logout(client: httpx.Client, csrf: str) -> httpx.Response:
+    return client.post("/api/v1/auth/logout", headers={"X-CSRF-Token": csrf})
+
+
 def test_logout_ends_the_session(live: Any, alice: Any) -> None:
     with live.client() as client:
-        login(client)
+        csrf = login(client).json()["csrf_token"]
         assert client.get("/api/v1/auth/me").status_code == 200
         stolen = client.cookies[COOKIE]
-        assert client.post("/api/v1/auth/logout").status_code == 204
+        # Without the CSRF token (a forged cross-site form) nothing happens.
+        assert client.post("/api/v1/auth/logout").status_code == 403
+        assert client.get("/api/v1/auth/me").status_code == 200
+        assert logout(client, csrf).status_code == 204
         assert client.get("/api/v1/auth/me").status_code == 401
     # The cookie is dead on the server, not only dropped by the browser.
     with live.client() as replay:
@@ -175,9 +182,9 @@ def test_logout_ends_the_session(live: Any, alice: Any) -> None:
 
 def test_other_sessions_survive_one_logout(live: Any, alice: Any) -> None:
     with live.client() as laptop, live.client() as phone:
-        login(laptop)
+        csrf = login(laptop).json()["csrf_token"]
         login(phone)
-        assert laptop.post("/api/v1/auth/logout").status_code == 204
+        assert logout(laptop, csrf).status_code == 204
         assert phone.get("/api/v1/auth/me").status_code == 200
 
 

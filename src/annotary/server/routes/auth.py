@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
 from annotary.core.models import User
-from annotary.server.auth import WS, Actor, end_session, read_session, start_session
+from annotary.errors import NotAuthenticated
+from annotary.server.auth import (
+    WS,
+    Actor,
+    end_session,
+    optional_user,
+    read_session,
+    start_session,
+)
 from annotary.services import users
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -33,7 +42,14 @@ def login(body: Login, ws: WS, request: Request, response: Response) -> dict[str
 
 @router.post("/logout", status_code=204)
 def logout(ws: WS, request: Request, response: Response) -> None:
-    """End the session on the server too: its cookie is worthless afterwards."""
+    """End the session on the server too: its cookie is worthless afterwards.
+
+    Like every write it needs the session's CSRF token, so another site
+    cannot log a person out; a session that has already ended just has its
+    cookie cleared.
+    """
+    with contextlib.suppress(NotAuthenticated):
+        optional_user(request)
     end_session(ws, request, response)
 
 
