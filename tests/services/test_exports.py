@@ -190,3 +190,29 @@ def test_an_export_into_a_folder_keeps_what_else_is_there(
         sqlite_workspace, pid, "conll", tmp_path / "x.conll"
     )
     assert file_report.files == ["x.conll"]
+
+
+def test_an_unknown_export_option_is_refused_by_name(
+    sqlite_workspace: Workspace, tmp_path: Path
+) -> None:
+    from annotary.errors import InvalidInput
+
+    pid = projects.create_project(sqlite_workspace, "N", "text", label_schema=NER).id
+    add_texts(sqlite_workspace, pid, ["Ada"])
+    with pytest.raises(InvalidInput) as caught:
+        exports.export_project(
+            sqlite_workspace, pid, "conll", tmp_path / "x.conll", options={"bogus": 1}
+        )
+    assert caught.value.message == (
+        "conll.v1 has no option 'bogus'; it takes: scheme, tokenizer, which"
+    )
+    assert caught.value.details["field"] == "options"
+    assert not (tmp_path / "x.conll").exists()
+    report = exports.export_project(
+        sqlite_workspace,
+        pid,
+        "conll",
+        tmp_path / "y.conll",
+        options={"scheme": "bioes"},
+    )
+    assert report.items == 1

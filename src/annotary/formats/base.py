@@ -91,6 +91,9 @@ class FormatSpec:
     kinds: frozenset[str]
     dumper: Dumper | None = None
     loader: Loader | None = None
+    # The export options the dumper reads; None (a format that does not say)
+    # takes any. The export service refuses others instead of ignoring them.
+    export_options: frozenset[str] | None = None
 
     def dump(self, ctx: ExportContext) -> ExportReport:
         if self.dumper is None:

@@ -496,4 +496,10 @@ def _regions(entry: Entry, categories: dict[int, Entry]) -> list[Any]:
     return [BBox(x=x, y=y, w=w, h=h, **common)]
 
 
-FORMAT = FormatSpec(NAME, frozenset({"image"}), dump_coco, load_coco)
+FORMAT = FormatSpec(
+    NAME,
+    frozenset({"image"}),
+    dump_coco,
+    load_coco,
+    export_options=frozenset({"copy_media", "per_split"}),
+)

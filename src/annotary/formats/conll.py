@@ -330,4 +330,10 @@ def _conll_drafts(
         yield ItemDraft(text=text, source=where, split=split, annotations=annotations)
 
 
-FORMAT = FormatSpec(NAME, frozenset({"text"}), dump_conll, load_conll)
+FORMAT = FormatSpec(
+    NAME,
+    frozenset({"text"}),
+    dump_conll,
+    load_conll,
+    export_options=frozenset({"scheme", "tokenizer"}),
+)

@@ -240,4 +240,10 @@ def _hf_drafts(saved: Any, features: Any) -> Iterator[ItemDraft]:
             )
 
 
-FORMAT = FormatSpec(NAME, frozenset({"text", "image"}), dump_hf, load_hf)
+FORMAT = FormatSpec(
+    NAME,
+    frozenset({"text", "image"}),
+    dump_hf,
+    load_hf,
+    export_options=frozenset({"tokenizer"}),
+)

@@ -238,4 +238,10 @@ def _draft(doc: Any, where: str, split: str | None) -> ItemDraft:
     return ItemDraft(text=doc.text, source=where, split=split, annotations=annotations)
 
 
-FORMAT = FormatSpec(NAME, frozenset({"text"}), dump_spacy, load_spacy)
+FORMAT = FormatSpec(
+    NAME,
+    frozenset({"text"}),
+    dump_spacy,
+    load_spacy,
+    export_options=frozenset({"tokenizer", "shard_size"}),
+)

@@ -291,4 +291,10 @@ def _voc_drafts(
         )
 
 
-FORMAT = FormatSpec(NAME, frozenset({"image"}), dump_voc, load_voc)
+FORMAT = FormatSpec(
+    NAME,
+    frozenset({"image"}),
+    dump_voc,
+    load_voc,
+    export_options=frozenset({"copy_media"}),
+)

@@ -608,4 +608,10 @@ def _pose_regions(
     return [box, Keypoints(label=label, points=points)]
 
 
-FORMAT = FormatSpec(NAME, frozenset({"image"}), dump_yolo, load_yolo)
+FORMAT = FormatSpec(
+    NAME,
+    frozenset({"image"}),
+    dump_yolo,
+    load_yolo,
+    export_options=frozenset({"copy_media", "task"}),
+)

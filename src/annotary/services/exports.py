@@ -322,6 +322,15 @@ def export_project(
         )
     native = fmt.name.startswith("jsonl.")
     which = options.pop("which", "all" if native else "final")
+    if fmt.export_options is not None:
+        unknown = sorted(set(options) - fmt.export_options)
+        if unknown:
+            takes = ", ".join(sorted(fmt.export_options | {"which"}))
+            raise InvalidInput(
+                f"{fmt.name} has no option {', '.join(map(repr, unknown))}; "
+                f"it takes: {takes}",
+                field="options",
+            )
     store = MediaStore(ws.media_root)
 
     def media_path(item: Item) -> Path | None:
