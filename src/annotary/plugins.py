@@ -8,7 +8,7 @@ newest version; ``get("coco.v1")`` pins one.
 from __future__ import annotations
 
 import re
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 from typing import Any, Generic, TypeVar
 
 from annotary.errors import NotFound
@@ -25,6 +25,14 @@ class Registry(Generic[T]):
         self.kind = kind
         self._loaded: dict[str, T] = {}
         self._extra: dict[str, T] = {}
+        self._found: dict[str, EntryPoint] | None = None
+
+    def _entry_points(self) -> dict[str, EntryPoint]:
+        # Scanning the installed distributions costs milliseconds; a lookup
+        # sits on hot paths (a live flag count, every export), so once.
+        if self._found is None:
+            self._found = {ep.name: ep for ep in entry_points(group=self.group)}
+        return self._found
 
     def register(self, name: str, plugin: T) -> T:
         """Register in-process (tests, notebooks); entry points are the usual way."""
@@ -37,8 +45,7 @@ class Registry(Generic[T]):
         self._loaded.pop(name, None)
 
     def names(self) -> list[str]:
-        found = {ep.name for ep in entry_points(group=self.group)}
-        return sorted(found | set(self._extra))
+        return sorted(self._entry_points().keys() | self._extra.keys())
 
     def resolve(self, name: str) -> str:
         """The full versioned name for ``name`` (newest version if unversioned)."""
@@ -60,8 +67,7 @@ class Registry(Generic[T]):
         if full in self._extra:
             return self._extra[full]
         if full not in self._loaded:
-            (ep,) = [ep for ep in entry_points(group=self.group) if ep.name == full]
-            self._loaded[full] = ep.load()
+            self._loaded[full] = self._entry_points()[full].load()
         return self._loaded[full]
 
 

@@ -1,5 +1,5 @@
 import { describe as group, expect, it } from "vitest";
-import { boxAt, describe, overlapsAny } from "./regions";
+import { boxAt, describe, makeClass, makeSpan, overlapsAny } from "./regions";
 import type { BoxRegion, SpanRegion } from "./types";
 
 const box = (id: string, x: number, y: number, w: number, h: number): BoxRegion => ({
@@ -39,5 +39,25 @@ group("describe", () => {
 
   it("reads a box", () => {
     expect(describe(box("a", 1, 2.5, 3, 4))).toBe("car: x 1, y 2.50, 3×4");
+  });
+});
+
+group("makeSpan and makeClass", () => {
+  it("carries the span's text by code points", () => {
+    const span = makeSpan("👩‍💻 Ada visits", "PER", { start: 4, end: 7 });
+    expect([span.type, span.label, span.start, span.end, span.text]).toEqual([
+      "span",
+      "PER",
+      4,
+      7,
+      "Ada",
+    ]);
+  });
+
+  it("keeps the class region's id and names one label only when one is chosen", () => {
+    expect(makeClass([], "c1")).toBeNull();
+    expect(makeClass(["pos"], "c1")).toEqual({ id: "c1", type: "class", label: "pos", labels: ["pos"] });
+    const both = makeClass(["pos", "neg"]);
+    expect([both?.label, both?.labels, both?.id.length]).toEqual([null, ["pos", "neg"], 12]);
   });
 });

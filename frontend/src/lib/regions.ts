@@ -1,6 +1,6 @@
 /** Small pure helpers over regions shared by the labeling tools. */
-import { codePointToUtf16 } from "./offsets";
-import type { BoxRegion, Label, Region, SpanRegion } from "./types";
+import { codePointToUtf16, spanText } from "./offsets";
+import type { BoxRegion, ClassRegion, Label, Region, SpanRegion } from "./types";
 import type { Point } from "./viewport";
 
 export function newRegionId(): string {
@@ -32,6 +32,36 @@ export function boxAt(boxes: BoxRegion[], point: Point): BoxRegion | null {
 /** True when [start, end) overlaps any other span (touching ends is fine). */
 export function overlapsAny(spans: SpanRegion[], start: number, end: number): boolean {
   return spans.some((span) => span.start < end && start < span.end);
+}
+
+export const OVERLAP_REFUSED =
+  "Spans may not overlap in this project; delete the other span first.";
+
+/** A new span over [start, end) of ``text`` (code points), carrying its text. */
+export function makeSpan(
+  text: string,
+  label: string | null,
+  range: { start: number; end: number },
+): SpanRegion {
+  return {
+    id: newRegionId(),
+    type: "span",
+    label,
+    start: range.start,
+    end: range.end,
+    text: spanText(text, range.start, range.end),
+  };
+}
+
+/** The class region for the chosen names (keeping ``id``), or null for none. */
+export function makeClass(names: string[], id: string | null = null): ClassRegion | null {
+  if (names.length === 0) return null;
+  return {
+    id: id ?? newRegionId(),
+    type: "class",
+    label: names.length === 1 ? names[0] : null,
+    labels: names,
+  };
 }
 
 /** One line a person can read for a region (used in lists and the conflict view). */

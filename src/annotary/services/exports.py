@@ -210,14 +210,16 @@ def _stored_item(row: dict[str, Any]) -> Item:
     row["media"] = read_json(media) or None if media and media != "null" else None
     row["meta"] = read_json(meta) or {} if meta and meta != "{}" else {}
     # The validator itself: model_validate's Python wrapper costs a tenth.
-    return Item.__pydantic_validator__.validate_python(row)  # type: ignore[no-any-return]
+    item: Item = Item.__pydantic_validator__.validate_python(row)
+    return item
 
 
 def _stored_annotation(row: dict[str, Any]) -> Annotation:
     # The row was validated when it was written; pydantic-core checks it again
     # in a few microseconds a box (measured faster than model_construct).
     row["regions"] = _regions().validator.validate_json(row["regions"])
-    return Annotation.__pydantic_validator__.validate_python(row)  # type: ignore[no-any-return]
+    annotation: Annotation = Annotation.__pydantic_validator__.validate_python(row)
+    return annotation
 
 
 def _choose(anns: list[dict[str, Any]], which: str) -> list[dict[str, Any]]:
@@ -247,6 +249,13 @@ def _tapped(
     for item, anns in records:
         tap(item, anns)
         yield item, anns
+
+
+def download_stem(project_name: str, format_name: str) -> str:
+    """The start of an export's download name: ``Pets-coco.v1``."""
+    from annotary.formats.naming import file_stem
+
+    return f"{file_stem(project_name)}-{format_name}"
 
 
 @contextmanager

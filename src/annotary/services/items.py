@@ -179,7 +179,9 @@ def _insert_sqlite(
         )
         for d, rank in zip(drafts, ranks, strict=True)
     ]
-    cursor = conn.connection.driver_connection.executemany(_SQLITE_INSERT, rows)  # type: ignore[union-attr]
+    driver = conn.connection.driver_connection
+    assert driver is not None  # a live SQLite connection
+    cursor = driver.executemany(_SQLITE_INSERT, rows)
     return int(cursor.rowcount)
 
 

@@ -16,7 +16,6 @@ from starlette.background import BackgroundTask
 from annotary import plugins
 from annotary.core.models import Role
 from annotary.errors import InvalidInput, NotFound
-from annotary.formats.naming import file_stem
 from annotary.server.auth import WS, Actor
 from annotary.services import exports, overview
 
@@ -71,7 +70,7 @@ def export(pid: int, body: ExportRequest, ws: WS, actor: Actor) -> FileResponse:
             ws, pid, name, out, actor=actor, options=body.options
         )
         path, filename = _deliverable(
-            folder, out, f"{file_stem(project['name'])}-{name}"
+            folder, out, exports.download_stem(project["name"], name)
         )
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
