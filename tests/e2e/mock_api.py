@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import secrets
+import time
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,8 @@ class State:
     def __init__(self, image: Image.Image, texts: list[str]) -> None:
         self.sessions: dict[str, str] = {}
         self.image = image
+        # Seconds an item's annotations take to arrive: a slow server or network.
+        self.annotations_delay = 0.0
         schema_boxes = {
             "labels": [
                 {
@@ -275,6 +278,7 @@ def create_app(state: State) -> FastAPI:
 
     @app.get("/api/v1/items/{iid}/annotations")
     def annotations(iid: int) -> list[dict[str, Any]]:
+        time.sleep(state.annotations_delay)
         return [a for a in state.annotations.values() if a["item_id"] == iid]
 
     @app.post("/api/v1/items/{iid}/annotations")

@@ -267,6 +267,9 @@ def test_span_by_keyboard_after_an_emoji(
     mock_page: Any, mock: tuple[str, State], shots: Shots
 ) -> None:
     page = mock_page
+    # Slow annotations: the text must not take keys before its label and
+    # regions have arrived (the span came out unlabelled when it did).
+    mock[1].annotations_delay = 0.5
     page.goto("/#/projects/2/label")
     text = page.get_by_test_id("ner-text")
     text.focus()
