@@ -229,3 +229,83 @@ def test_the_prelabel_dialog_refuses_what_cannot_run(
         assert list_jobs(ws.db, pid) == []
     finally:
         ws.close()
+
+
+@pytest.fixture(scope="module")
+def suggested_spans(server: dict[str, Any]) -> tuple[int, int, int]:
+    """An NER item with a model prediction of three spans: project, item, prediction."""
+    from annotary.services import annotations, projects
+    from annotary.services.workspace import open_workspace
+    from tests.services.helpers import add_texts
+
+    ws = open_workspace(Path(server["workspace"]))
+    try:
+        schema = {"labels": [{"name": "person"}, {"name": "place"}], "tools": ["span"]}
+        project = projects.create_project(
+            ws, "E2E left out", "text", label_schema=schema
+        )
+        (item_id,) = add_texts(ws, project.id, ["Ada met Bob in Rome"])
+        spans = [
+            {"type": "span", "id": "s-ada", "label": "person", "start": 0, "end": 3},
+            {"type": "span", "id": "s-bob", "label": "person", "start": 8, "end": 11},
+            {"type": "span", "id": "s-rome", "label": "place", "start": 15, "end": 19},
+        ]
+        model = annotations.create_annotation(
+            ws, item_id, spans, origin="model", model_name="rules", model_version="1"
+        )
+        assert model.id is not None
+        return project.id, item_id, model.id
+    finally:
+        ws.close()
+
+
+def test_a_saved_draft_offers_the_suggestions_it_left_out_again(
+    page: Any, shots: Shots, suggested_spans: tuple[int, int, int]
+) -> None:
+    pid, item_id, model_id = suggested_spans
+    login(page, "admin")
+    page.goto(f"/#/projects/{pid}/items/{item_id}")
+    page.get_by_test_id("suggestion-count").filter(has_text="3 to review").wait_for()
+    regions = page.get_by_test_id("regions").locator("li")
+    regions.first.get_by_role("button", name="Accept this suggestion").click()
+    page.get_by_test_id("suggestion-count").filter(has_text="2 to review").wait_for()
+    page.get_by_role("button", name="Save draft").click()
+    page.get_by_test_id("message").filter(has_text="Draft saved").wait_for()
+
+    (draft,) = [
+        a
+        for a in page.request.get(f"/api/v1/items/{item_id}/annotations").json()
+        if a["origin"] == "human"
+    ]
+    assert draft["state"] == "draft"
+    assert draft["parent_id"] == model_id
+    assert [r["id"] for r in draft["regions"]] == ["s-ada"]
+
+    # Another visit: the draft holds one span, and says two were left out.
+    page.reload()
+    left_out = page.get_by_test_id("left-out")
+    left_out.wait_for()
+    assert left_out.inner_text().startswith(
+        "2 suggestion(s) are not in your saved draft"
+    )
+    assert regions.count() == 1
+    shots(page, "draft-left-out")
+    page.get_by_role("button", name="Show them again").click()
+    page.get_by_test_id("suggestion-count").filter(has_text="2 to review").wait_for()
+    assert left_out.count() == 0
+    page.get_by_test_id("accept-all").click()
+    page.get_by_test_id("submit").click()
+    page.wait_for_url(f"**/#/projects/{pid}/label")  # submitted: on to the queue
+
+    (final,) = [
+        a
+        for a in page.request.get(f"/api/v1/items/{item_id}/annotations").json()
+        if a["origin"] == "human"
+    ]
+    assert final["state"] == "submitted"
+    assert final["parent_id"] == model_id
+    assert sorted((r["start"], r["end"], r["label"]) for r in final["regions"]) == [
+        (0, 3, "person"),
+        (8, 11, "person"),
+        (15, 19, "place"),
+    ]

@@ -1,5 +1,5 @@
 import { describe as group, expect, it } from "vitest";
-import { boxAt, describe, makeClass, makeSpan, overlapsAny } from "./regions";
+import { boxAt, describe, draftLeftOut, makeClass, makeSpan, overlapsAny } from "./regions";
 import type { BoxRegion, SpanRegion } from "./types";
 
 const box = (id: string, x: number, y: number, w: number, h: number): BoxRegion => ({
@@ -59,5 +59,23 @@ group("makeSpan and makeClass", () => {
     expect(makeClass(["pos"], "c1")).toEqual({ id: "c1", type: "class", label: "pos", labels: ["pos"] });
     const both = makeClass(["pos", "neg"]);
     expect([both?.label, both?.labels, both?.id.length]).toEqual([null, ["pos", "neg"], 12]);
+  });
+});
+
+group("draftLeftOut", () => {
+  const model = [box("m1", 0, 0, 10, 10), box("m2", 5, 5, 10, 10), box("m3", 1, 1, 2, 2)];
+  it("gives the model regions whose ids the draft lacks, in the model's order", () => {
+    // m2 accepted then moved (same id), a person's own box, m1 and m3 left out.
+    const draft = [box("m2", 7, 7, 10, 10), box("own", 20, 20, 5, 5)];
+    expect(draftLeftOut(draft, model).map((r) => r.id)).toEqual(["m1", "m3"]);
+  });
+  it("gives nothing when the draft holds every suggestion", () => {
+    expect(draftLeftOut(model, model)).toEqual([]);
+  });
+  it("leaves out the model's class region when the draft has one", () => {
+    const cls = makeClass(["pos"], "c-model")!;
+    const mine = makeClass(["neg"], "c-mine")!;
+    expect(draftLeftOut([mine], [cls])).toEqual([]);
+    expect(draftLeftOut([], [cls])).toEqual([cls]);
   });
 });

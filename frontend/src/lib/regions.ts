@@ -90,3 +90,14 @@ function spanTextOr(text: string, span: SpanRegion): string {
     return span.text ?? "";
   }
 }
+
+/**
+ * The model's regions a saved draft does not hold: those the person neither
+ * accepted nor edited (both keep the region's id). A class region is left
+ * out when the draft already has one, since an item takes only one.
+ */
+export function draftLeftOut(draft: Region[], model: Region[]): Region[] {
+  const kept = new Set(draft.map((r) => r.id));
+  const hasClass = draft.some((r) => r.type === "class");
+  return model.filter((r) => !kept.has(r.id) && !(hasClass && r.type === "class"));
+}
