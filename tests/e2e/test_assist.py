@@ -309,3 +309,78 @@ def test_a_saved_draft_offers_the_suggestions_it_left_out_again(
         (8, 11, "person"),
         (15, 19, "place"),
     ]
+
+
+@pytest.fixture(scope="module")
+def labelled_reviews(server: dict[str, Any]) -> int:
+    """A sentiment project with 32 human labels, sixteen of each."""
+    from annotary.services import annotations, projects
+    from annotary.services.workspace import open_workspace
+    from tests.services.helpers import add_texts
+
+    good = [f"{word} film, take {n}" for n in range(4) for word in GOOD + ["superb"]]
+    bad = [f"{word} film, take {n}" for n in range(4) for word in BAD + ["tedious"]]
+    ws = open_workspace(Path(server["workspace"]))
+    try:
+        schema = {"labels": [{"name": "pos"}, {"name": "neg"}], "tools": ["class"]}
+        project = projects.create_project(
+            ws, "E2E retrain", "text", label_schema=schema
+        )
+        ids = add_texts(ws, project.id, good + bad)
+        for item_id, label in zip(ids, ["pos"] * 16 + ["neg"] * 16, strict=True):
+            annotations.create_annotation(
+                ws, item_id, [{"type": "class", "label": label}]
+            )
+        return project.id
+    finally:
+        ws.close()
+
+
+def test_retrain_now_draws_the_learning_curve(
+    page: Any, shots: Shots, labelled_reviews: int
+) -> None:
+    pid = labelled_reviews
+    login(page, "admin")
+    page.goto(f"/#/projects/{pid}/quality")
+    page.get_by_test_id("curve-empty").wait_for()
+
+    for run in (1, 2):
+        page.get_by_test_id("retrain").click()
+        status = page.get_by_test_id("retrain-status")
+        status.filter(has_text="Retrained on").wait_for(timeout=60_000)
+        page.get_by_test_id("curve").locator("tbody tr").nth(run - 1).wait_for()
+
+    points = page.request.get(f"/api/v1/projects/{pid}/learning-curve").json()
+    assert len(points) == 2
+    assert all(p["labelled"] == 32 and p["accuracy"] is not None for p in points)
+    newest = points[-1]
+    assert newest["trained_on"] + newest["held_out"] == 32
+    assert status.inner_text() == (
+        f"Retrained on {newest['trained_on']} labels: "
+        f"{newest['accuracy'] * 100:.1f}% on {newest['held_out']} held out."
+    )
+    rows = page.get_by_test_id("curve").locator("tbody tr")
+    assert rows.count() == 2
+    cells = rows.nth(1).locator("td").all_inner_texts()
+    assert cells[:4] == [
+        "32",
+        str(newest["trained_on"]),
+        str(newest["held_out"]),
+        f"{newest['accuracy'] * 100:.1f}%",
+    ]
+    # The chart is drawn: uPlot's canvas inside the model section.
+    chart = page.get_by_test_id("model-section").locator("canvas")
+    assert chart.count() >= 1
+    assert chart.first.bounding_box()["width"] > 100
+    chart.first.scroll_into_view_if_needed()
+    shots(page, "learning-curve")
+
+
+def test_retrain_is_not_offered_where_the_classifier_cannot_learn(
+    page: Any, suggested_spans: tuple[int, int, int]
+) -> None:
+    pid, _, _ = suggested_spans  # an NER project
+    login(page, "admin")
+    page.goto(f"/#/projects/{pid}/quality")
+    page.get_by_test_id("curve-empty").wait_for()
+    assert page.get_by_test_id("retrain").count() == 0

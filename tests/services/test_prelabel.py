@@ -575,3 +575,38 @@ def test_the_model_list_names_kinds_and_trainable_models() -> None:
     assert text["sklearn-text.v1"]["summary"] == (
         "text classes from TF-IDF and logistic regression."
     )
+
+
+def test_a_retrain_that_cannot_run_is_refused_before_a_job_is_queued(
+    workspace: Workspace,
+) -> None:
+    pid, ids = _project(workspace)
+    spans = projects.create_project(
+        workspace,
+        "Places",
+        "text",
+        label_schema={"labels": [{"name": "city"}], "tools": ["span"]},
+    ).id
+
+    with pytest.raises(
+        InvalidInput, match="cannot retrain: sklearn-text.v1 makes class"
+    ):
+        prelabel.submit_retrain(workspace, spans)
+    # Three labelled items, one label: the classifier has nothing to tell apart.
+    for item_id in ids[:3]:
+        annotations.create_annotation(
+            workspace, item_id, [{"type": "class", "label": "pos"}]
+        )
+    with pytest.raises(
+        InvalidInput, match="it has 3 labelled items using 1 labels"
+    ) as caught:
+        prelabel.submit_retrain(workspace, pid)
+    assert caught.value.details["field"] == "model"
+    with workspace.db.read() as conn:
+        assert conn.execute(select(t.jobs.c.id)).first() is None
+
+    annotations.create_annotation(
+        workspace, ids[4], [{"type": "class", "label": "neg"}]
+    )
+    job = prelabel.submit_retrain(workspace, pid)
+    assert get_job(workspace.db, job)["kind"] == "retrain"

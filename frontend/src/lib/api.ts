@@ -316,6 +316,11 @@ export class Client {
     return this.request("GET", `/projects/${pid}/assistance`);
   }
 
+  /** Queue a retrain of the project's text classifier (a learning-curve point). */
+  retrain(pid: number): Promise<Job<CurvePoint>> {
+    return this.request("POST", `/projects/${pid}/retrain`, {});
+  }
+
   learningCurve(pid: number): Promise<CurvePoint[]> {
     return this.request("GET", `/projects/${pid}/learning-curve`);
   }

@@ -933,10 +933,23 @@ def submit_retrain(
     method: str = "entropy",
     random_share: float = 0.1,
 ) -> int:
-    """Queue a ``retrain`` job; its id. Arguments as in ``retrain``."""
+    """Queue a ``retrain`` job; its id. Arguments as in ``retrain``.
+
+    Raises:
+        InvalidInput: the project's kind or tools do not suit the text
+            classifier, or it has too few labels to learn from: refused here
+            rather than failing inside the job.
+    """
     with ws.db.read() as conn:
         require_role(conn, actor, project_id, Role.manager)
+        project = load_project(conn, project_id)
         labelled = _labelled_items(conn, project_id)
+    factory = plugins.prelabelers.get(TEXT_MODEL)
+    try:
+        _check_fit(TEXT_MODEL, factory, project, options or {})
+        _check_trainable(ws, project, TEXT_MODEL, factory, options or {})
+    except InvalidInput as exc:
+        raise InvalidInput(f"cannot retrain: {exc.message}", **exc.details) from exc
     params = _retrain_params(
         actor,
         ws,
