@@ -181,3 +181,30 @@ def test_export_to_a_folder(client: Client, tmp_path: Path) -> None:
     assert written.parent == tmp_path
     assert written.name.startswith("out-jsonl")
     assert len(written.read_text(encoding="utf-8").splitlines()) >= 2
+
+
+def test_audit_log_pages_and_filters(client: Client) -> None:
+    project = client.create_project("audited", "text")
+    client.update_project(project.id, description="first")
+    client.update_project(project.id, description="second")
+    client.add_guideline(project.id, "Be kind.")
+
+    newest = client.audit_log(project.id, limit=2)
+    older = client.audit_log(project.id, limit=2, before=newest[-1]["id"])
+    updates = client.audit_log(project.id, action="project.update", user="root")
+
+    assert [(e["action"], e["user"]) for e in newest + older] == [
+        ("guideline.create", "root"),
+        ("project.update", "root"),
+        ("project.update", "root"),
+        ("project.create", "root"),
+    ]
+    assert [e["data"]["description"] for e in updates] == ["second", "first"]
+    assert client.audit_log(project.id, user="nobody") == []
+    assert client.audit_actions(project.id) == [
+        "guideline.create",
+        "project.create",
+        "project.update",
+    ]
+    with pytest.raises(errors.InvalidInput, match="before"):
+        client.audit_log(project.id, before=0)

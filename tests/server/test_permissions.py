@@ -318,6 +318,7 @@ MATRIX: list[tuple[str, str, Any, dict[str, int]]] = [
     ("PUT", "/projects/{pid}/gold", {"answers": {}}, MANAGERS),
     ("GET", "/projects/{pid}/gold", None, MANAGERS),
     ("GET", "/projects/{pid}/audit", None, MANAGERS),
+    ("GET", "/projects/{pid}/audit/actions", None, MANAGERS),
 ]
 
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from annotary.errors import InvalidInput, PermissionDenied
@@ -10,9 +12,9 @@ from tests.services.helpers import add_texts, member
 SCHEMA = {"labels": [{"name": "pos"}, {"name": "neg"}]}
 
 
-def _setup(ws: Workspace, **settings: object) -> tuple[int, list[int]]:
+def _setup(ws: Workspace, name: str = "P", **settings: object) -> tuple[int, list[int]]:
     project = projects.create_project(
-        ws, "P", "text", label_schema=SCHEMA, settings=settings
+        ws, name, "text", label_schema=SCHEMA, settings=settings
     )
     return project.id, add_texts(ws, project.id, ["good", "bad", "meh"])
 
@@ -166,3 +168,128 @@ def test_sample_policy_is_a_stable_share(workspace: Workspace) -> None:
     second = review.review_queue(workspace, project.id, limit=1000)
     assert [a.id for a in first] == [a.id for a in second]
     assert 40 <= len(first) <= 80
+
+
+def _history(ws: Workspace) -> tuple[int, dict[str, int]]:
+    """A project whose log holds real actions by three people; their ids."""
+    pid, ids = _setup(ws)
+    ann = member(ws, pid, "ann", "annotator")
+    rev = member(ws, pid, "rev", "reviewer")
+    mia = member(ws, pid, "mia", "manager")
+    first, second = _label(ws, pid, ann, "pos"), _label(ws, pid, ann, "pos")
+    review.review_annotation(ws, first.id, "accept", actor=rev)
+    review.review_annotation(ws, second.id, "reject", actor=rev, comment="negative")
+    items.update_item(ws, ids[2], actor=mia, excluded=True, exclude_reason="blurry")
+    schema = {"labels": [{"name": "pos"}, {"name": "neg"}, {"name": "mixed"}]}
+    projects.add_guideline(ws, pid, text="Tone.", label_schema=schema, actor=mia)
+    # Another project's events must never show in this one's log.
+    other, _ = _setup(ws, name="Q")
+    _label(ws, other, member(ws, other, "zed", "annotator"), "neg")
+    return pid, {"first": first.id, "second": second.id, "meh": ids[2]}
+
+
+def _rows(events: list[dict]) -> list[tuple]:
+    return [(e["action"], e["user"], e["target"]) for e in events]
+
+
+def test_audit_log_names_who_did_what_newest_first(workspace: Workspace) -> None:
+    pid, ids = _history(workspace)
+
+    log = review.audit_log(workspace, pid)
+
+    assert _rows(log) == [
+        ("guideline.create", "mia", None),
+        ("item.update", "mia", str(ids["meh"])),
+        ("review.reject", "rev", str(ids["second"])),
+        ("review.accept", "rev", str(ids["first"])),
+        ("annotation.create", "ann", str(ids["second"])),
+        ("annotation.create", "ann", str(ids["first"])),
+        ("import.batch", None, None),
+        ("project.create", None, "P"),
+    ]
+    assert [e["id"] for e in log] == sorted((e["id"] for e in log), reverse=True)
+    assert log[0]["data"] == {"version": 2}
+    assert log[1]["data"] == {"excluded": True, "exclude_reason": "blurry"}
+    assert log[2]["data"]["comment"] == "negative"
+    # Aware UTC times on both backends (SQLite hands back naive ones).
+    assert {e["at"].utcoffset() for e in log} == {timedelta(0)}
+    assert review.audit_actions(workspace, pid) == [
+        "annotation.create",
+        "guideline.create",
+        "import.batch",
+        "item.update",
+        "project.create",
+        "review.accept",
+        "review.reject",
+    ]
+
+
+def test_audit_log_pages_back_with_before(workspace: Workspace) -> None:
+    pid, _ = _history(workspace)
+    everything = review.audit_log(workspace, pid)
+
+    pages, before = [], None
+    while page := review.audit_log(workspace, pid, limit=3, before=before):
+        pages.append(page)
+        before = page[-1]["id"]
+
+    assert [len(p) for p in pages] == [3, 3, 2]
+    assert [e["id"] for p in pages for e in p] == [e["id"] for e in everything]
+    newest = everything[0]["id"]
+    assert review.audit_log(workspace, pid, before=newest + 1000) == everything
+    assert review.audit_log(workspace, pid, before=everything[-1]["id"]) == []
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        ({"action": "review.reject"}, [("review.reject", "rev", "second")]),
+        (
+            {"user": "rev"},
+            [("review.reject", "rev", "second"), ("review.accept", "rev", "first")],
+        ),
+        (
+            {"user": "ann", "action": "annotation.create"},
+            [("annotation.create", "ann", "second")],
+        ),
+        ({"user": "mia", "action": "review.accept"}, []),
+        ({"user": "nobody"}, []),
+        ({"user": "zed"}, []),
+        ({"action": "review"}, []),
+    ],
+)
+def test_audit_log_filters_by_action_and_user(
+    workspace: Workspace, filters: dict, expected: list[tuple]
+) -> None:
+    pid, ids = _history(workspace)
+    limit = 1 if filters.get("user") == "ann" else 200
+
+    events = review.audit_log(workspace, pid, limit=limit, **filters)
+
+    assert _rows(events) == [(a, u, str(ids[t])) for a, u, t in expected]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [({"before": 0}, "before"), ({"before": -5}, "before"), ({"limit": 0}, "limit")],
+)
+def test_audit_log_refuses_bad_paging(
+    workspace: Workspace, kwargs: dict, field: str
+) -> None:
+    pid, _ = _setup(workspace)
+    with pytest.raises(InvalidInput, match=field) as refused:
+        review.audit_log(workspace, pid, **kwargs)
+    assert refused.value.details["field"] == field
+
+
+def test_only_managers_read_the_audit_log(workspace: Workspace) -> None:
+    pid, _ = _setup(workspace)
+    rev = member(workspace, pid, "rev", "reviewer")
+    with pytest.raises(PermissionDenied):
+        review.audit_log(workspace, pid, actor=rev)
+    with pytest.raises(PermissionDenied):
+        review.audit_actions(workspace, pid, actor=rev)
+    mia = member(workspace, pid, "mia", "manager")
+    assert _rows(review.audit_log(workspace, pid, actor=mia, limit=1)) == [
+        ("import.batch", None, None)
+    ]

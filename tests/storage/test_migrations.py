@@ -40,9 +40,15 @@ def test_revisions_form_one_numbered_chain() -> None:
 
 
 def test_a_database_behind_the_head_is_upgraded(workspace: Workspace) -> None:
-    # As a database made before 0004 (the parent_id index) looks.
+    # As a database made before 0004 (the parent_id index) and 0005 (the audit
+    # indexes by id in place of one by time) looks.
     with workspace.db.write() as conn:
         conn.exec_driver_sql("DROP INDEX ix_annotations_parent")
+        for name in ("id", "action", "user"):
+            conn.exec_driver_sql(f"DROP INDEX ix_audit_project_{name}")
+        conn.exec_driver_sql(
+            "CREATE INDEX ix_audit_project ON audit_events (project_id, created_at)"
+        )
         conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0003'")
     assert workspace.db.revision() == "0003"
 
@@ -51,4 +57,13 @@ def test_a_database_behind_the_head_is_upgraded(workspace: Workspace) -> None:
     assert workspace.db.revision() == head_revision()
     with workspace.db.engine.connect() as conn:
         indexes = {ix["name"] for ix in inspect(conn).get_indexes("annotations")}
+        audit = {
+            ix["name"]: ix["column_names"]
+            for ix in inspect(conn).get_indexes("audit_events")
+        }
     assert "ix_annotations_parent" in indexes
+    assert audit == {
+        "ix_audit_project_id": ["project_id", "id"],
+        "ix_audit_project_action": ["project_id", "action", "id"],
+        "ix_audit_project_user": ["project_id", "user_id", "id"],
+    }

@@ -32,6 +32,8 @@ import type {
   SplitResult,
   SplitSummary,
   User,
+  AuditEvent,
+  AuditQuery,
 } from "./types";
 
 export const API = "/api/v1";
@@ -386,6 +388,20 @@ export class Client {
       filename: filenameOf(response.headers.get("Content-Disposition")) ?? `export-${format}`,
       report: header ? (JSON.parse(header) as ExportReport) : null,
     };
+  }
+
+  /** Audit events, newest first (managers); page back with `before`. */
+  audit(pid: number, query: AuditQuery = {}): Promise<AuditEvent[]> {
+    const params = new URLSearchParams();
+    for (const [key, value] of Object.entries(query)) {
+      if (value !== undefined && value !== "") params.set(key, String(value));
+    }
+    return this.request("GET", `/projects/${pid}/audit?${params}`);
+  }
+
+  /** The action names in the project's audit log, sorted. */
+  auditActions(pid: number): Promise<string[]> {
+    return this.request("GET", `/projects/${pid}/audit/actions`);
   }
 }
 

@@ -391,3 +391,23 @@ export interface CurvePoint {
   reranked: number;
   at: string;
 }
+
+/** One audit-log event (services/review.audit_log): who changed what, and when. */
+export interface AuditEvent {
+  id: number;
+  action: string;
+  target: string | null;
+  /** The user name; null for work done outside a session (CLI, imports). */
+  user: string | null;
+  data: Record<string, unknown>;
+  /** ISO 8601 with the UTC offset. */
+  at: string;
+}
+
+export interface AuditQuery {
+  limit?: number;
+  /** Only events with a smaller id: the last id of the page before. */
+  before?: number;
+  action?: string;
+  user?: string;
+}

@@ -781,6 +781,35 @@ class Client:
         result = self._json("PUT", f"/projects/{project_id}/gold", json=body)
         return int(result["stored"])
 
+    def audit_log(
+        self,
+        project_id: int,
+        *,
+        limit: int = 200,
+        before: int | None = None,
+        action: str | None = None,
+        user: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Audit events, newest first (managers): id, action, target, user, data, at.
+
+        Example:
+            >>> page = client.audit_log(pid, limit=50, action="review.reject")
+            >>> older = client.audit_log(pid, limit=50, before=page[-1]["id"])
+        """
+        params: dict[str, Any] = {"limit": limit}
+        for name, value in (("before", before), ("action", action), ("user", user)):
+            if value is not None:
+                params[name] = value
+        events: list[dict[str, Any]] = self._json(
+            "GET", f"/projects/{project_id}/audit", params=params
+        )
+        return events
+
+    def audit_actions(self, project_id: int) -> list[str]:
+        """The action names in the project's audit log, sorted (managers)."""
+        names: list[str] = self._json("GET", f"/projects/{project_id}/audit/actions")
+        return names
+
 
 def _expand(paths: Sequence[str | Path]) -> list[Path]:
     files: list[Path] = []

@@ -253,7 +253,10 @@ audit_events = Table(
     Column("target", String(100), nullable=True),
     Column("data", JSON, nullable=False),
     _ts("created_at"),
-    Index("ix_audit_project", "project_id", "created_at"),
+    # Pages are read newest first by id, of all events, one action or one person.
+    Index("ix_audit_project_id", "project_id", "id"),
+    Index("ix_audit_project_action", "project_id", "action", "id"),
+    Index("ix_audit_project_user", "project_id", "user_id", "id"),
 )
 
 snapshots = Table(

@@ -130,10 +130,28 @@ def gold_feedback(aid: int, ws: WS, actor: Actor) -> Any:
 
 @router.get("/projects/{pid}/audit")
 def audit_log(
-    pid: int, ws: WS, actor: Actor, limit: int = Query(default=200, ge=1, le=5000)
+    pid: int,
+    ws: WS,
+    actor: Actor,
+    limit: int = Query(default=200, ge=1, le=5000),
+    before: int | None = Query(default=None, ge=1),
+    action: str | None = Query(default=None, min_length=1, max_length=50),
+    user: str | None = Query(default=None, min_length=1, max_length=150),
 ) -> list[dict[str, Any]]:
-    """Who changed what and when in the project, newest first (managers)."""
-    return review.audit_log(ws, pid, actor=actor, limit=limit)
+    """Who changed what and when in the project, newest first (managers).
+
+    Page back with ``before`` (the last id of the page before); keep one
+    ``action`` or one ``user`` (user name).
+    """
+    return review.audit_log(
+        ws, pid, actor=actor, limit=limit, before=before, action=action, user=user
+    )
+
+
+@router.get("/projects/{pid}/audit/actions")
+def audit_actions(pid: int, ws: WS, actor: Actor) -> list[str]:
+    """The action names in the project's audit log, sorted (managers)."""
+    return review.audit_actions(ws, pid, actor=actor)
 
 
 @router.put("/projects/{pid}/gold")
