@@ -93,7 +93,9 @@ def test_a_manager_reads_filters_and_pages_the_audit_log(
     shown = rows(page)
     assert len(shown) == 50
     assert shown[0] == ("admin", "project.update", "")
-    assert shown[1:3] == [("admin", "item.update", str(everything[1]["target"]))] * 2
+    assert (
+        shown[1:3] == [("admin", "item.update", f"item {everything[1]['target']}")] * 2
+    )
     first = page.get_by_test_id("audit-row").first
     when = first.locator("time")
     assert when.get_attribute("title") == everything[0]["at"]
@@ -110,15 +112,21 @@ def test_a_manager_reads_filters_and_pages_the_audit_log(
     )
     shown = rows(page)
     assert shown[-6:] == [
-        ("rex", "review.reject", str(audited["rejected"])),
-        ("rex", "review.accept", str(audited["accepted"])),
-        ("ines", "annotation.create", str(audited["rejected"])),
-        ("ines", "annotation.create", str(audited["accepted"])),
+        ("rex", "review.reject", f"annotation {audited['rejected']}"),
+        ("rex", "review.accept", f"annotation {audited['accepted']}"),
+        ("ines", "annotation.create", f"annotation {audited['rejected']}"),
+        ("ines", "annotation.create", f"annotation {audited['accepted']}"),
         ("system", "import.batch", ""),
         ("system", "project.create", "E2E audit"),
     ]
+    numbered = {"item": "item", "review": "annotation", "annotation": "annotation"}
+
+    def target(e: dict[str, Any]) -> str:
+        kind = numbered.get(e["action"].split(".")[0])
+        return f"{kind} {e['target']}" if kind else e["target"] or ""
+
     assert shown == [
-        (e["user"] or "system", e["action"], e["target"] or "") for e in everything
+        (e["user"] or "system", e["action"], target(e)) for e in everything
     ]
     assert page.get_by_role("button", name="Older events").count() == 0
     # The button went away with the last page; focus moved to the first new row.
@@ -131,7 +139,7 @@ def test_a_manager_reads_filters_and_pages_the_audit_log(
     expect(status).to_have_text(
         "1 event matching the filters, newest first; that is all of them."
     )
-    assert rows(page) == [("rex", "review.reject", str(audited["rejected"]))]
+    assert rows(page) == [("rex", "review.reject", f"annotation {audited['rejected']}")]
     details = page.get_by_test_id("audit-row").locator("td").nth(4).inner_text()
     assert details == "comment: 'bad' is negative; fix: none"
     shots(page, "audit-filtered-by-action")
@@ -145,8 +153,8 @@ def test_a_manager_reads_filters_and_pages_the_audit_log(
         "2 events matching the filters, newest first; that is all of them."
     )
     assert rows(page) == [
-        ("ines", "annotation.create", str(audited["rejected"])),
-        ("ines", "annotation.create", str(audited["accepted"])),
+        ("ines", "annotation.create", f"annotation {audited['rejected']}"),
+        ("ines", "annotation.create", f"annotation {audited['accepted']}"),
     ]
     focused = page.evaluate(
         "() => { const e = document.activeElement, s = getComputedStyle(e);"

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { compact, details, localTime, parseTime } from "./audit";
+import { compact, details, localTime, parseTime, targetText } from "./audit";
 
 describe("details", () => {
   it.each([
@@ -51,5 +51,23 @@ describe("times", () => {
 
   it("shows a broken time as it came", () => {
     expect(localTime("yesterday")).toBe("yesterday");
+  });
+});
+
+describe("targetText", () => {
+  it.each([
+    ["item.update", "621", "item 621"],
+    ["queue.skip", "7", "item 7"],
+    ["review.reject", "12", "annotation 12"],
+    ["annotation.update", "3", "annotation 3"],
+    ["member.set", "4", "user 4"],
+    ["snapshot.create", "v1", "v1"],
+    ["clean.repair", "item:5", "item:5"],
+    ["consensus.create", "majority", "majority"],
+  ])("%s %s -> %s", (action, target, want) => {
+    expect(targetText(action, target)).toBe(want);
+  });
+  it("gives nothing for no target", () => {
+    expect(targetText("project.update", null)).toBe("");
   });
 });

@@ -41,3 +41,22 @@ export function localTime(iso: string): string {
 function clip(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
+
+/** What a bare numeric target is, by the action's first word. */
+const TARGET_KINDS: Record<string, string> = {
+  annotation: "annotation",
+  review: "annotation",
+  item: "item",
+  queue: "item",
+  member: "user",
+};
+
+/**
+ * An event's target in words: "item 621" rather than "621" where the action
+ * says what the number is; other targets (names, "item:5") as they are.
+ */
+export function targetText(action: string, target: string | null): string {
+  if (target === null) return "";
+  const kind = TARGET_KINDS[action.split(".")[0] ?? ""];
+  return kind && /^\d+$/.test(target) ? `${kind} ${target}` : target;
+}
