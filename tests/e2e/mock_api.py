@@ -33,6 +33,8 @@ class State:
         self.image = image
         # Seconds an item's annotations take to arrive: a slow server or network.
         self.annotations_delay = 0.0
+        # Seconds an image takes to arrive.
+        self.media_delay = 0.0
         schema_boxes = {
             "labels": [
                 {
@@ -274,6 +276,7 @@ def create_app(state: State) -> FastAPI:
 
     @app.get("/api/v1/items/{iid}/media")
     def media(iid: int) -> Response:
+        time.sleep(state.media_delay)
         return Response(image_bytes, media_type="image/png")
 
     @app.get("/api/v1/items/{iid}/annotations")

@@ -364,3 +364,53 @@ def test_resize_by_handle_delete_undo_redo(
     page.get_by_test_id("message").filter(has_text="Submitted").wait_for()
     [saved] = state.annotations.values()
     assert [{k: r[k] for k in "xywh"} for r in saved["regions"]] == [want]
+
+
+def test_an_image_is_not_judged_before_it_is_shown(
+    mock_page: Any, mock: tuple[str, State], shots: Shots
+) -> None:
+    page, state = mock_page, mock[1]
+    state.media_delay = 2.0
+    page.goto("/#/projects/1/label")
+    canvas = page.get_by_test_id("image-canvas")
+    canvas.wait_for()
+    loading = page.get_by_test_id("image-loading")
+    loading.wait_for()
+    assert page.get_by_test_id("submit").is_disabled()
+    shots(page, "image-loading")
+    # Enter and a drag on the blank canvas store nothing.
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + 40, box["y"] + 40)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 120, box["y"] + 120, steps=4)
+    page.mouse.up()
+    canvas.focus()
+    page.keyboard.press("Enter")
+    assert state.annotations == {}
+    assert page.get_by_test_id("regions").locator("li").count() == 0
+
+    loading.wait_for(state="detached", timeout=10_000)
+    assert page.get_by_test_id("submit").is_enabled()
+
+
+def test_the_keyboard_caret_starts_over_on_the_next_item(
+    mock_page: Any, mock: tuple[str, State], shots: Shots
+) -> None:
+    page = mock_page
+    page.goto("/#/projects/2/label")
+    text = page.get_by_test_id("ner-text")
+    text.focus()
+    for _ in range(12):  # deep into the first text
+        page.keyboard.press("ArrowRight")
+    page.keyboard.press("Shift+ArrowRight")
+    page.get_by_role("button", name="Skip").click()
+    page.get_by_test_id("ner-text").filter(has_text="line one").wait_for()
+    assert page.evaluate("() => window.getSelection().toString()") == ""
+
+    page.get_by_test_id("ner-text").focus()
+    page.keyboard.press("Control+Shift+ArrowRight")
+    assert page.evaluate("() => window.getSelection().toString()") == "line"
+    page.keyboard.press("Enter")
+    regions = page.get_by_test_id("regions").locator("li")
+    regions.first.wait_for()
+    assert regions.first.inner_text().startswith("person: “line” [0, 4)")

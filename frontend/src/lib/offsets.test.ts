@@ -124,4 +124,17 @@ describe("selectionToSpan", () => {
   it("returns null for an empty selection", () => {
     expect(selectionToSpan("abc", 2, 2)).toBeNull();
   });
+
+  it("leaves white space at either edge out", () => {
+    // "see 👍🏽 " : the thumbs-up with its skin tone is code points [4, 6).
+    const text = "see \u{1F44D}\u{1F3FD} \r\n";
+    expect(selectionToSpan(text, 3, text.length)).toEqual({ start: 4, end: 6 });
+    expect(selectionToSpan("  Paris\t", 0, 8)).toEqual({ start: 2, end: 7 });
+    expect(selectionToSpan("a\u3000b", 1, 2)).toBeNull(); // only an ideographic space
+  });
+
+  it("keeps a space that carries a combining mark (one grapheme)", () => {
+    const text = "x \u0301y";
+    expect(selectionToSpan(text, 1, 3)).toEqual({ start: 1, end: 3 });
+  });
 });

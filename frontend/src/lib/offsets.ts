@@ -170,8 +170,20 @@ export function selectionToSpan(
 ): { start: number; end: number } | null {
   const [lo, hi] = start <= end ? [start, end] : [end, start];
   const bounds = boundaries(text, granularity);
-  const from = snapOffset(bounds, lo, "start");
-  const to = snapOffset(bounds, hi, "end");
+  let from = snapOffset(bounds, lo, "start");
+  let to = snapOffset(bounds, hi, "end");
+  // A span never starts or ends in white space: drop whole white-space
+  // graphemes at either edge (a space carrying a combining mark stays).
+  const graphemes = boundaries(text, "grapheme");
+  const blank = (a: number, b: number): boolean => /^\s+$/u.test(text.slice(a, b));
+  let i = graphemes.indexOf(from);
+  while (i >= 0 && i + 1 < graphemes.length && graphemes[i + 1] <= to && blank(from, graphemes[i + 1])) {
+    from = graphemes[++i];
+  }
+  let j = graphemes.indexOf(to);
+  while (j > 0 && graphemes[j - 1] >= from && blank(graphemes[j - 1], to)) {
+    to = graphemes[--j];
+  }
   if (to <= from) return null;
   return { start: utf16ToCodePoint(text, from), end: utf16ToCodePoint(text, to) };
 }
