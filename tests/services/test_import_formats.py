@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image
 
 from annotary.core.models import ImportReport, ItemDraft
 from annotary.services import annotations, exports, imports, items, projects
@@ -204,3 +206,73 @@ def test_label_studio_text_tasks_import_with_code_point_spans(
     assert (report.read, report.added, report.duplicates) == (2, 1, 0)
     assert [(r.source, r.reason) for r in report.rejected] == [("task 8", "empty text")]
     assert _texts_and_regions(ws, project.id) == {text: [(2, 5, "PER")]}
+
+
+@pytest.mark.parametrize(
+    ("format", "table"), [("csv", "items.csv"), ("parquet", "items.parquet")]
+)
+def test_image_table_export_imports_back_with_the_files_beside_it(
+    workspace: Workspace, tmp_path: Path, format: str, table: str
+) -> None:
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for n, colour in enumerate(("red", "green", "blue")):
+        Image.new("RGB", (40 + n, 30), colour).save(photos / f"p{n}.png")
+    schema = {"labels": [{"name": "cat"}]}
+    project = projects.create_project(workspace, "Photos", "image", label_schema=schema)
+    imports.import_paths(workspace, project.id, [photos])
+    first = min(i["id"] for i in items.list_items(workspace, project.id)["items"])
+    box = {"type": "bbox", "x": 1.5, "y": 2, "w": 10.25, "h": 5, "label": "cat"}
+    annotations.create_annotation(workspace, first, [box])
+    out = tmp_path / "out"
+    exports.export_project(workspace, project.id, format, out)
+    for name in ("p0.png", "p1.png"):  # p2.png is not there
+        shutil.copy(photos / name, out / name)
+    target = projects.create_project(workspace, "Copy", "image", label_schema=schema)
+
+    report = imports.import_paths(workspace, target.id, [out], format=format)
+
+    assert (report.read, report.added, report.annotations_added) == (2, 2, 1)
+    where = f"{table}:4" if format == "csv" else f"{table}: row 3"
+    assert [(r.source, r.reason) for r in report.rejected] == [
+        (where, "file_name 'p2.png': no such file in out/")
+    ]
+    rows = items.list_items(workspace, target.id)["items"]
+    assert sorted(
+        (i["media"]["original_name"], i["media"]["width"], i["media"]["height"])
+        for i in rows
+    ) == [("p0.png", 40, 30), ("p1.png", 41, 30)]
+    boxes = [
+        r.model_dump(include={"x", "y", "w", "h", "label"})
+        for i in rows
+        for a in annotations.list_annotations(workspace, i["id"])
+        for r in a.regions
+    ]
+    assert boxes == [{"x": 1.5, "y": 2, "w": 10.25, "h": 5, "label": "cat"}]
+
+
+@pytest.mark.parametrize(
+    ("file_name", "reason"),
+    [
+        ("../secret.png", "file_name '../secret.png': '..' is not allowed in a path"),
+        ("/etc/passwd", "file_name '/etc/passwd': absolute paths are not allowed"),
+        ("gone.png", "file_name 'gone.png': no such file in t/"),
+    ],
+)
+def test_a_csv_row_naming_a_bad_file_is_rejected(
+    sqlite_workspace: Workspace, tmp_path: Path, file_name: str, reason: str
+) -> None:
+    folder = tmp_path / "t"
+    folder.mkdir()
+    Image.new("RGB", (8, 8)).save(tmp_path / "secret.png")
+    (folder / "items.csv").write_text(
+        f"id,file_name,text,regions\n1,{file_name},,[]\n", encoding="utf-8"
+    )
+    project = projects.create_project(sqlite_workspace, "P", "image")
+
+    report = imports.import_paths(
+        sqlite_workspace, project.id, [folder / "items.csv"], format="csv"
+    )
+
+    assert (report.added, report.duplicates) == (0, 0)
+    assert [(r.source, r.reason) for r in report.rejected] == [("items.csv:2", reason)]
