@@ -138,7 +138,10 @@ def test_round_trip_gives_the_same_files(
         ("0 0.5 0.5 0.2 0.2", None),
         ("7 0.5 0.5 0.2 0.2", "class 7 is not in names"),
         ("0 0.5 0.5", "fit no YOLO task"),
-        ("x 0.5 0.5 0.2 0.2", "invalid literal"),
+        ("x 0.5 0.5 0.2 0.2", "class 'x' is not a whole number"),
+        ("0 nan 0.5 0.2 0.2", "field 2 is nan, not a finite number"),
+        ("0 0.5 0.5 inf 0.2", "field 4 is inf, not a finite number"),
+        ("0 0.5 abc 0.2 0.2", "field 3 'abc' is not a number"),
     ],
 )
 def test_bad_label_lines_are_rejected(

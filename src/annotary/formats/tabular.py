@@ -43,6 +43,7 @@ from annotary.formats.base import (
 )
 from annotary.formats.naming import image_name
 from annotary.formats.paths import resolve_inside
+from annotary.formats.problems import validation_reason
 
 logger = logging.getLogger("annotary.formats")
 
@@ -256,7 +257,7 @@ def _row_drafts(
         try:
             regions = _REGIONS.validate_json(row.get("regions") or "[]")
         except ValidationError as exc:
-            reason = f"regions: {exc.errors()[0]['msg']}"
+            reason = f"regions: {validation_reason(exc)}"
             rejections.append(Rejection(source=where, reason=reason))
             continue
         meta = {"file_name": row["file_name"]} if row.get("file_name") else {}
