@@ -81,7 +81,15 @@ def test_segment_writes_polygons_and_rotated_boxes(tmp_path: Path) -> None:
     assert lines[1] == (
         "0 0.550000 0.300000 0.550000 0.700000 0.450000 0.700000 0.450000 0.300000"
     )
-    assert report.left_out == {"image files not available": 1}
+    assert report.left_out == {
+        "image files not available": 1,
+        "boxes written as 4-point polygons in YOLO segment": 1,
+    }
+    assert report.warnings[0] == (
+        "1 boxes written as 4-point polygons: task segment is the default for "
+        "this schema; export with task=detect to keep them as boxes (the polygons "
+        "are then left out)"
+    )
 
 
 def test_pose_pairs_boxes_with_keypoints(tmp_path: Path) -> None:

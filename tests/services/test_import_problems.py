@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from annotary.core.models import ImportReport
-from annotary.services import annotations, imports, items, projects
+from annotary.services import annotations, exports, imports, items, projects
 from annotary.services.workspace import Workspace
 
 PYTHON_LEAKS = re.compile(
@@ -233,3 +233,26 @@ def test_label_studio_bad_results_are_named_without_python_details(
 
     assert (report.added, report.annotations_added) == (1, 1)
     assert _clean(report) == [("task 3", "result a: 'x' is not a whole number")]
+
+
+def test_yolo_export_of_boxes_and_polygons_reports_the_boxes_as_polygons(
+    sqlite_workspace: Workspace, tmp_path: Path
+) -> None:
+    ws = sqlite_workspace
+    _png(tmp_path / "in/a.png", "red", (100, 50))
+    schema = {"labels": [{"name": "cat"}], "tools": ["bbox", "polygon"]}
+    project = projects.create_project(ws, "I", "image", label_schema=schema)
+    imports.import_paths(ws, project.id, [tmp_path / "in"])
+    (item,) = items.list_items(ws, project.id)["items"]
+    box = {"type": "bbox", "x": 10, "y": 10, "w": 20, "h": 10, "label": "cat"}
+    polygon = {"type": "polygon", "points": [[0, 0], [50, 0], [50, 25]], "label": "cat"}
+    annotations.create_annotation(ws, item["id"], [box, polygon])
+
+    report = exports.export_project(ws, project.id, "yolo", tmp_path / "out")
+
+    assert report.left_out == {"boxes written as 4-point polygons in YOLO segment": 1}
+    assert report.warnings[0].startswith("1 boxes written as 4-point polygons")
+    lines = (tmp_path / "out/labels/train/a.txt").read_text().splitlines()
+    assert lines[0] == (
+        "0 0.100000 0.200000 0.300000 0.200000 0.300000 0.400000 0.100000 0.400000"
+    )

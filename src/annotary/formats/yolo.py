@@ -44,6 +44,7 @@ logger = logging.getLogger("annotary.formats")
 
 NAME = "yolo.v1"
 TASKS = ("detect", "segment", "pose")
+BOXES_AS_POLYGONS = "boxes written as 4-point polygons in YOLO segment"
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 MICRO = 1_000_000
 _WRITE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0)
@@ -86,6 +87,14 @@ def dump_yolo(ctx: ExportContext) -> ExportReport:
             _write_item(ctx, item, item_annotations, split, names, writer, files)
 
     report.regions = writer.count
+    boxes = report.left_out.get(BOXES_AS_POLYGONS)
+    if boxes:
+        chosen = "chosen" if ctx.options.get("task") else "the default"
+        report.warnings.append(
+            f"{boxes} boxes written as 4-point polygons: task segment is {chosen} "
+            "for this schema; export with task=detect to keep them as boxes "
+            "(the polygons are then left out)"
+        )
     data_yaml = _data_yaml(schema, task, sorted(stems), report)
     (ctx.out / "data.yaml").write_text(data_yaml, encoding="utf-8")
     report.files.insert(0, "data.yaml")
@@ -373,6 +382,8 @@ class _LineWriter:
 
     def _segment(self, cls: int, region: Any, width: float, height: float) -> str:
         points = rotated_corners(region) if isinstance(region, BBox) else region.points
+        if isinstance(region, BBox):
+            self.report.leave_out(BOXES_AS_POLYGONS)
         if isinstance(region, Polygon) and region.holes:
             self.report.leave_out("polygon holes in YOLO")
         flat: list[float] = []
