@@ -256,3 +256,36 @@ def test_yolo_export_of_boxes_and_polygons_reports_the_boxes_as_polygons(
     assert lines[0] == (
         "0 0.100000 0.200000 0.300000 0.200000 0.300000 0.400000 0.100000 0.400000"
     )
+
+
+def test_jsonl_with_annotations_needs_the_native_format(
+    sqlite_workspace: Workspace, tmp_path: Path
+) -> None:
+    ws = sqlite_workspace
+    line = {
+        "text": "Ada Lovelace",
+        "annotations": [
+            {"regions": [{"type": "span", "start": 0, "end": 3, "label": "PER"}]}
+        ],
+    }
+    source = tmp_path / "hand.jsonl"
+    source.write_text(json.dumps(line) + "\n" + json.dumps({"text": "plain"}) + "\n")
+    project = projects.create_project(ws, "T", "text")
+
+    plain = imports.import_paths(ws, project.id, [source])
+
+    assert (plain.added, plain.annotations_added) == (1, 0)
+    assert [(r.source.rsplit("/", 1)[-1], r.reason) for r in plain.rejected] == [
+        (
+            "hand.jsonl:1",
+            "has an 'annotations' key; plain JSONL import reads text and metadata "
+            "only, import with --format jsonl to load the annotations",
+        )
+    ]
+
+    native = imports.import_paths(ws, project.id, [source], format="jsonl")
+
+    assert (native.added, native.duplicates, native.annotations_added) == (1, 1, 1)
+    assert _clean(native) == []
+    texts = {i["text"]: i["meta"] for i in items.list_items(ws, project.id)["items"]}
+    assert texts == {"plain": {}, "Ada Lovelace": {}}
