@@ -201,3 +201,16 @@ def test_project_import_exit_codes(ws: Path, tmp_path: Path) -> None:
         f"project 'Broken' created, but nothing imported from {broken}: "
         "2 rejected, none added"
     ) in " ".join(out.split())
+
+
+def test_a_conll_file_imports_its_text_and_tags(ws: Path, tmp_path: Path) -> None:
+    path = _write(tmp_path, "a.conll", "John B-PER\nlives O\n\nMary B-PER\n")
+
+    code, out = _invoke(ws, "import", "Notes", str(path), "--format", "conll")
+
+    assert code == 0, out
+    assert "2 added, 0 already there, 0 rejected, 2 annotations" in out
+
+    code, out = _invoke(ws, "import", "Notes", str(path), "--format", "conll")
+
+    assert (code, "0 added, 2 already there, 0 rejected" in out) == (0, True), out

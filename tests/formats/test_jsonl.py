@@ -126,7 +126,12 @@ def test_media_is_copied_content_addressed(tmp_path: Path, media: MediaFolder) -
         ('{"file": "../../etc/passwd"}', "'..' is not allowed"),
         ('{"file": "/etc/passwd"}', "absolute paths are not allowed"),
         ('{"file": "media/missing.png"}', "is missing"),
-        ('{"annotations": [{"regions": []}]}', "item_id"),
+        (
+            '{"text": "t", "annotations": [{"regions": [{"type": "span", '
+            '"start": "a", "end": 2}]}]}',
+            "annotations[0]: regions.0.span.start: input should be a valid integer",
+        ),
+        ('{"text": "t", "annotations": [7]}', "annotations[0]: must be a JSON"),
         ("[1, 2]", "must be a JSON object"),
     ],
 )

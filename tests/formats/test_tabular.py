@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from PIL import Image
 
 from annotary.core import BBox, ClassRegion, Item, Span
 from annotary.errors import FormatError
@@ -81,10 +82,12 @@ def test_csv_cells_are_escaped_on_disk(tmp_path: Path) -> None:
 )
 def test_round_trip(tmp_path: Path, dump, load, name: str) -> None:
     dump(context(make_project(), _records(), tmp_path / "a"))
+    Image.new("RGB", (100, 80)).save(tmp_path / "a" / "img2.png")
     drafts = list(load(tmp_path / "a").drafts)
     assert drafts[0].text == '=HYPERLINK("http://x")\r\nline two'
     assert drafts[0].external_id == "-7"
     assert drafts[1].meta == {"file_name": "img2.png"}
+    assert drafts[1].file_path == str((tmp_path / "a" / "img2.png").resolve())
     assert drafts[1].annotations[0].regions[0].x == 1.0
     again = [
         (item.model_copy(update={"media": original.media}), anns)

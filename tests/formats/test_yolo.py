@@ -81,7 +81,15 @@ def test_segment_writes_polygons_and_rotated_boxes(tmp_path: Path) -> None:
     assert lines[1] == (
         "0 0.550000 0.300000 0.550000 0.700000 0.450000 0.700000 0.450000 0.300000"
     )
-    assert report.left_out == {"image files not available": 1}
+    assert report.left_out == {
+        "image files not available": 1,
+        "boxes written as 4-point polygons in YOLO segment": 1,
+    }
+    assert report.warnings[0] == (
+        "1 boxes written as 4-point polygons: task segment is the default for "
+        "this schema; export with task=detect to keep them as boxes (the polygons "
+        "are then left out)"
+    )
 
 
 def test_pose_pairs_boxes_with_keypoints(tmp_path: Path) -> None:
@@ -138,7 +146,10 @@ def test_round_trip_gives_the_same_files(
         ("0 0.5 0.5 0.2 0.2", None),
         ("7 0.5 0.5 0.2 0.2", "class 7 is not in names"),
         ("0 0.5 0.5", "fit no YOLO task"),
-        ("x 0.5 0.5 0.2 0.2", "invalid literal"),
+        ("x 0.5 0.5 0.2 0.2", "class 'x' is not a whole number"),
+        ("0 nan 0.5 0.2 0.2", "field 2 is nan, not a finite number"),
+        ("0 0.5 0.5 inf 0.2", "field 4 is inf, not a finite number"),
+        ("0 0.5 abc 0.2 0.2", "field 3 'abc' is not a number"),
     ],
 )
 def test_bad_label_lines_are_rejected(

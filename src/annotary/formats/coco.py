@@ -52,6 +52,7 @@ from annotary.formats.base import (
 )
 from annotary.formats.naming import safe_split, unique_name
 from annotary.formats.paths import copy_file, find_file
+from annotary.formats.problems import describe, finite, read_utf8
 
 logger = logging.getLogger("annotary.formats")
 
@@ -365,14 +366,15 @@ def load_coco(path: Path, *, options: dict[str, Any] | None = None) -> LoadResul
 
 def _read_json(source: Path) -> Entry:
     try:
-        with source.open(encoding="utf-8") as handle:
-            data = json.load(handle)
+        data = json.loads(read_utf8(source))
     except FileNotFoundError:
         raise FormatError(f"{source}: no such file", path=str(source)) from None
     except json.JSONDecodeError as exc:
         raise FormatError(
             f"{source}:{exc.lineno}: not JSON ({exc.msg})", path=str(source)
         ) from None
+    except FormatError as exc:
+        raise FormatError(f"{source}: {exc.message}", path=str(source)) from None
     if not isinstance(data, dict):
         raise FormatError(f"{source}: COCO JSON must be an object", path=str(source))
     for key in ("images", "categories"):
@@ -401,7 +403,7 @@ def _schema(data: Entry, categories: dict[int, Entry], source: Path) -> LabelSch
         ]
         return LabelSchema(labels=labels, tools=sorted(tools))
     except (KeyError, ValueError) as exc:
-        raise FormatError(f"{source}: bad categories: {exc}") from None
+        raise FormatError(f"{source}: bad categories: {describe(exc)}") from None
 
 
 def _tool_of(entry: Entry) -> str:
@@ -444,7 +446,7 @@ def _coco_drafts(
             try:
                 regions.extend(_regions(entry, categories))
             except (KeyError, TypeError, ValueError) as exc:
-                reason = f"annotation {entry.get('id')}: unreadable ({exc})"
+                reason = f"annotation id {entry.get('id')}: {describe(exc)}"
                 rejections.append(Rejection(source=where, reason=reason))
         yield ItemDraft(
             file_path=str(found),
@@ -458,7 +460,10 @@ def _coco_drafts(
 
 
 def _regions(entry: Entry, categories: dict[int, Entry]) -> list[Any]:
-    category = categories.get(int(entry["category_id"]))
+    try:
+        category = categories.get(int(entry["category_id"]))
+    except (TypeError, ValueError):
+        raise ValueError("category_id: must be an integer") from None
     if category is None:
         raise ValueError(f"category {entry['category_id']} is not listed")
     common: Entry = {"label": str(category["name"])}
@@ -492,8 +497,17 @@ def _regions(entry: Entry, categories: dict[int, Entry]) -> list[Any]:
             Polygon(points=list(zip(part[0::2], part[1::2], strict=True)), **common)
             for part in segmentation
         ]
-    x, y, w, h = entry["bbox"]
+    bbox = entry["bbox"]
+    if not isinstance(bbox, list) or len(bbox) != 4:
+        raise ValueError("bbox: must be a list of 4 numbers [x, y, w, h]")
+    x, y, w, h = (_number(v, f"bbox[{i}]") for i, v in enumerate(bbox))
     return [BBox(x=x, y=y, w=w, h=h, **common)]
+
+
+def _number(value: Any, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{what}: must be a number, not {type(value).__name__}")
+    return finite(str(value), what)
 
 
 FORMAT = FormatSpec(

@@ -28,6 +28,7 @@ from annotary.formats.base import (
     relative_name,
 )
 from annotary.formats.naming import safe_split
+from annotary.formats.problems import read_utf8
 from annotary.formats.tokenize import Tokenizer, get_tokenizer
 
 logger = logging.getLogger("annotary.formats")
@@ -234,7 +235,10 @@ def load_conll(path: Path, *, options: dict[str, Any] | None = None) -> LoadResu
         FormatError: the file is missing.
     """
     sources = _sources(path)
-    blocks = [(source, split, list(_blocks(source))) for source, split in sources]
+    rejections: list[Rejection] = []
+    blocks = [
+        (source, split, list(_blocks(source, rejections))) for source, split in sources
+    ]
     labels: list[str] = []
     for _, _, found in blocks:
         for _, _, tags in found:
@@ -243,7 +247,6 @@ def load_conll(path: Path, *, options: dict[str, Any] | None = None) -> LoadResu
                 if tag != "O" and label and label not in labels:
                     labels.append(label)
     schema = LabelSchema(labels=[Label(name=n) for n in labels], tools=["span"])
-    rejections: list[Rejection] = []
 
     def drafts() -> Iterator[ItemDraft]:
         for source, split, found in blocks:
@@ -273,25 +276,69 @@ def _sources(path: Path) -> list[tuple[Path, str | None]]:
     return found
 
 
-def _blocks(source: Path) -> Iterator[tuple[int, list[str], list[str]]]:
+def _blocks(
+    source: Path, rejections: list[Rejection]
+) -> Iterator[tuple[int, list[str], list[str]]]:
+    """Items as (first line, tokens, tags).
+
+    An item with a line that is not ``token ... TAG`` (a token without a
+    tag, or more columns than the file's other lines) is rejected, naming
+    that line; the items around it still come in.
+    """
+    try:
+        text = read_utf8(source)
+    except FormatError as exc:
+        line = exc.details["line"]
+        reason = f"{exc.details['reason']}; the file is left out"
+        rejections.append(Rejection(source=f"{source.name}:{line}", reason=reason))
+        return
     tokens: list[str] = []
     tags: list[str] = []
     first_line = 1
-    with source.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            fields = line.split()
-            if fields and fields[0] == "-DOCSTART-":
-                continue
-            if fields:
-                if not tokens:
-                    first_line = number
-                tokens.append(fields[0])
-                tags.append(fields[-1] if len(fields) > 1 else "O")
-            elif tokens:
-                yield first_line, tokens, tags
-                tokens, tags = [], []
+    problem: str | None = None
+    width: int | None = None  # columns per line, from the first token line
+    for number, line in enumerate(text.splitlines(), start=1):
+        fields = line.split()
+        if fields and fields[0] == "-DOCSTART-":
+            continue
+        if fields:
+            if not tokens:
+                first_line = number
+            width = width or len(fields)
+            if problem is None and len(fields) < 2:
+                problem = f"{source.name}:{number}: token {fields[0]!r} has no tag"
+            elif problem is None and len(fields) != width:
+                problem = (
+                    f"{source.name}:{number}: {len(fields)} columns where the "
+                    f"file's lines have {width}"
+                )
+            tokens.append(fields[0])
+            tags.append(fields[-1])
+        elif tokens:
+            yield from _block(source, first_line, tokens, tags, problem, rejections)
+            tokens, tags, problem = [], [], None
     if tokens:
+        yield from _block(source, first_line, tokens, tags, problem, rejections)
+
+
+def _block(
+    source: Path,
+    first_line: int,
+    tokens: list[str],
+    tags: list[str],
+    problem: str | None,
+    rejections: list[Rejection],
+) -> Iterator[tuple[int, list[str], list[str]]]:
+    if problem is None:
         yield first_line, tokens, tags
+        return
+    where, _, reason = problem.partition(": ")
+    rejections.append(
+        Rejection(
+            source=where,
+            reason=f"{reason}; the item from line {first_line} is left out",
+        )
+    )
 
 
 def _conll_drafts(

@@ -32,6 +32,7 @@ from annotary.core.schema import LabelSchema
 from annotary.errors import FormatError
 from annotary.formats.base import FormatSpec, LoadResult
 from annotary.formats.paths import find_file
+from annotary.formats.problems import describe
 
 NAME = "cvat.v1"
 _TOOLS = {"box": "bbox", "polygon": "polygon", "points": "keypoints", "tag": "class"}
@@ -55,7 +56,7 @@ def load_cvat(path: Path, *, options: dict[str, Any] | None = None) -> LoadResul
     try:
         root = SafeET.parse(source).getroot()
     except (OSError, ParseError, DefusedXmlException) as exc:
-        raise FormatError(f"{source}: cannot read CVAT XML ({exc})") from None
+        raise FormatError(f"{source}: cannot read CVAT XML: {describe(exc)}") from None
     if root.tag != "annotations":
         raise FormatError(f"{source}: the root element is not <annotations>")
 
@@ -89,7 +90,7 @@ def _drafts(
                 region = _region(shape)
             except (KeyError, TypeError, ValueError) as exc:
                 rejections.append(
-                    Rejection(source=where, reason=f"<{shape.tag}>: {exc}")
+                    Rejection(source=where, reason=f"<{shape.tag}>: {describe(exc)}")
                 )
                 continue
             if region is None:

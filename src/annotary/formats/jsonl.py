@@ -33,6 +33,7 @@ from annotary.formats.base import (
     relative_name,
 )
 from annotary.formats.paths import copy_file, resolve_inside, sha256_file
+from annotary.formats.problems import describe, validation_reason
 
 logger = logging.getLogger("annotary.formats")
 
@@ -272,11 +273,9 @@ def _drafts(
 
 
 def _reason(exc: Exception) -> str:
-    if isinstance(exc, FormatError):
-        return exc.message
     if isinstance(exc, json.JSONDecodeError):
         return f"not JSON ({exc.msg})"
-    return str(exc).replace("\n", "; ")
+    return describe(exc)
 
 
 def _draft(line: dict[str, Any], root: Path, where: str) -> ItemDraft:
@@ -297,13 +296,26 @@ def _draft(line: dict[str, Any], root: Path, where: str) -> ItemDraft:
         source=where,
         content_hash=line.get("content_hash") or "",
         file_path=str(file_path) if file_path else None,
-        annotations=[Annotation.model_validate(a) for a in line.get("annotations", [])],
+        annotations=[
+            _annotation(a, n) for n, a in enumerate(line.get("annotations") or [])
+        ],
         split=line.get("split"),
         status=line.get("status"),
         excluded=bool(line.get("excluded", False)),
         exclude_reason=line.get("exclude_reason"),
         flags=list(line.get("flags") or []),
     )
+
+
+def _annotation(data: Any, number: int) -> Annotation:
+    """One annotation of an item line; it belongs to that line's item, so a
+    hand-written one needs no ``item_id`` (one given is replaced on import)."""
+    if not isinstance(data, dict):
+        raise FormatError(f"annotations[{number}]: must be a JSON object")
+    try:
+        return Annotation.model_validate({"item_id": 0, **data})
+    except ValidationError as exc:
+        raise FormatError(f"annotations[{number}]: {validation_reason(exc)}") from None
 
 
 FORMAT = FormatSpec(

@@ -35,6 +35,7 @@ from annotary.core.text import utf16_to_codepoint
 from annotary.errors import FormatError
 from annotary.formats.base import FormatSpec, LoadResult
 from annotary.formats.paths import find_file
+from annotary.formats.problems import describe, read_utf8
 
 NAME = "label_studio.v1"
 Entry = dict[str, Any]
@@ -100,9 +101,10 @@ def load_label_studio(
     """
     options = options or {}
     try:
-        tasks = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise FormatError(f"{path}: cannot read Label Studio JSON ({exc})") from None
+        tasks = json.loads(read_utf8(path))
+    except (OSError, json.JSONDecodeError, FormatError) as exc:
+        reason = describe(exc) if not isinstance(exc, OSError) else exc.strerror
+        raise FormatError(f"{path}: cannot read Label Studio JSON: {reason}") from None
     tasks = [tasks] if isinstance(tasks, dict) else tasks
     if not isinstance(tasks, list) or not all(isinstance(t, dict) for t in tasks):
         raise FormatError(f"{path}: a Label Studio export is a list of tasks")
@@ -210,7 +212,7 @@ def _checked_region(
     try:
         region = _region(result, text)
     except (KeyError, TypeError, ValueError, ZeroDivisionError) as exc:
-        reason = f"result {result.get('id')}: unreadable ({exc})"
+        reason = f"result {result.get('id')}: {describe(exc)}"
         rejections.append(Rejection(source=where, reason=reason))
         return None
     if region is None:

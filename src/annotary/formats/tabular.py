@@ -2,7 +2,9 @@
 
 Columns: ``id``, ``external_id``, ``file_name``, ``text``, ``split``,
 ``status``, ``labels`` (the item's class labels) and ``regions`` (every region
-of the exported annotations, as JSON). In CSV the labels are joined with
+of the exported annotations, as JSON). Loading reads a media item's file from
+``file_name``, beside the table (inside its folder only); the export writes the
+name, not the file. In CSV the labels are joined with
 ``|`` and every cell that a spreadsheet could run as a formula (starting with
 ``= + - @``, a tab or a carriage return) gets a leading ``'``; so does a cell
 that already starts with ``'``, so loading strips exactly one.
@@ -40,6 +42,8 @@ from annotary.formats.base import (
     relative_name,
 )
 from annotary.formats.naming import image_name
+from annotary.formats.paths import resolve_inside
+from annotary.formats.problems import validation_reason
 
 logger = logging.getLogger("annotary.formats")
 
@@ -220,17 +224,40 @@ def _check_columns(source: Path, names: list[str]) -> None:
 
 def _load_rows(source: Path, rows: Iterator[tuple[str, dict[str, Any]]]) -> LoadResult:
     rejections: list[Rejection] = []
-    return LoadResult(None, _row_drafts(rows, rejections), rejections)
+    return LoadResult(None, _row_drafts(source, rows, rejections), rejections)
+
+
+def _media_file(folder: Path, name: str, where: str) -> Path | Rejection:
+    """The file a row's ``file_name`` names, beside the table, or why not."""
+    try:
+        path = resolve_inside(folder, name)
+    except FormatError as exc:
+        return Rejection(source=where, reason=f"file_name {exc.message}")
+    if not path.is_file():
+        return Rejection(
+            source=where,
+            reason=f"file_name {name!r}: no such file in {folder.name or folder}/",
+        )
+    return path
 
 
 def _row_drafts(
-    rows: Iterator[tuple[str, dict[str, Any]]], rejections: list[Rejection]
+    source: Path,
+    rows: Iterator[tuple[str, dict[str, Any]]],
+    rejections: list[Rejection],
 ) -> Iterator[ItemDraft]:
     for where, row in rows:
+        file_path = None
+        if row.get("file_name") and not row.get("text"):
+            found = _media_file(source.parent, str(row["file_name"]), where)
+            if isinstance(found, Rejection):
+                rejections.append(found)
+                continue
+            file_path = str(found)
         try:
             regions = _REGIONS.validate_json(row.get("regions") or "[]")
         except ValidationError as exc:
-            reason = f"regions: {exc.errors()[0]['msg']}"
+            reason = f"regions: {validation_reason(exc)}"
             rejections.append(Rejection(source=where, reason=reason))
             continue
         meta = {"file_name": row["file_name"]} if row.get("file_name") else {}
@@ -245,6 +272,7 @@ def _row_drafts(
             meta=meta,
             split=row.get("split") or None,
             source=where,
+            file_path=file_path,
             annotations=annotations,
         )
 

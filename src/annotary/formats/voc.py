@@ -27,6 +27,7 @@ from annotary.errors import FormatError
 from annotary.formats.base import ExportContext, ExportReport, FormatSpec, LoadResult
 from annotary.formats.naming import image_name, safe_split
 from annotary.formats.paths import copy_file, find_file
+from annotary.formats.problems import describe, finite, read_utf8
 
 logger = logging.getLogger("annotary.formats")
 
@@ -214,9 +215,9 @@ def load_voc(path: Path, *, options: dict[str, Any] | None = None) -> LoadResult
     rejections: list[Rejection] = []
     for file in files:
         try:
-            parsed.append((file, _parse(file, labels)))
+            parsed.append((file, _parse(file, labels, rejections)))
         except (ET.ParseError, ValueError, FormatError) as exc:
-            rejections.append(Rejection(source=file.name, reason=str(exc)))
+            rejections.append(Rejection(source=file.name, reason=describe(exc)))
     schema = LabelSchema(labels=[Label(name=n) for n in labels], tools=["bbox"])
     return LoadResult(schema, _voc_drafts(root, parsed, splits, rejections), rejections)
 
@@ -227,31 +228,62 @@ def _splits(root: Path) -> dict[str, str]:
     for split in ("train", "val", "test", "trainval"):
         listing = main / f"{split}.txt"
         if listing.is_file():
-            for stem in listing.read_text(encoding="utf-8").split():
+            # A split list that cannot be read only loses the split names.
+            try:
+                stems = read_utf8(listing).split()
+            except FormatError:
+                continue
+            for stem in stems:
                 found.setdefault(stem, split)
     return found
 
 
-def _parse(file: Path, labels: list[str]) -> tuple[str, list[BBox]]:
+def _parse(
+    file: Path, labels: list[str], rejections: list[Rejection]
+) -> tuple[str, list[BBox]]:
+    """The image name and the boxes of one XML file.
+
+    A bad object is reported (file, object number, what is wrong) and left
+    out; the others and the image still come in.
+    """
     tree = SafeET.parse(file)
     name = (tree.findtext("filename") or "").strip()
     if not name:
-        raise FormatError(f"{file.name}: no <filename>")
+        raise FormatError("no <filename>")
     boxes = []
     for number, element in enumerate(tree.iter("object"), start=1):
-        label = (element.findtext("name") or "").strip()
-        corners = [
-            element.findtext(f"bndbox/{t}") for t in ("xmin", "ymin", "xmax", "ymax")
-        ]
-        if not label or None in corners:
-            raise FormatError(f"{file.name}: object {number} lacks a name or bndbox")
-        box = from_voc_corners(*(round(float(c or 0)) for c in corners))
-        box.label = label
-        box.attributes = _attributes(element)
+        try:
+            box = _object_box(element)
+        except ValueError as exc:
+            reason = f"{describe(exc)}; object left out"
+            where = f"{file.name}: object {number}"
+            rejections.append(Rejection(source=where, reason=reason))
+            continue
         boxes.append(box)
-        if label not in labels:
-            labels.append(label)
+        if box.label not in labels:
+            labels.append(str(box.label))
     return name, boxes
+
+
+def _object_box(element: Any) -> BBox:
+    label = (element.findtext("name") or "").strip()
+    if not label:
+        raise ValueError("no <name>")
+    corners = []
+    for tag in ("xmin", "ymin", "xmax", "ymax"):
+        value = element.findtext(f"bndbox/{tag}")
+        if value is None:
+            raise ValueError(f"{label}: no <bndbox>/<{tag}>")
+        corners.append(round(finite(value.strip(), f"{label}: <{tag}>")))
+    xmin, ymin, xmax, ymax = corners
+    if xmax < xmin:
+        raise ValueError(f"{label}: xmax {xmax} is less than xmin {xmin}")
+    if ymax < ymin:
+        raise ValueError(f"{label}: ymax {ymax} is less than ymin {ymin}")
+    box = from_voc_corners(xmin, ymin, xmax, ymax)
+    box.label = label
+    box.attributes = _attributes(element)
+    return box
 
 
 def _attributes(element: Any) -> dict[str, Any]:

@@ -38,11 +38,13 @@ from annotary.errors import FormatError
 from annotary.formats.base import ExportContext, ExportReport, FormatSpec, LoadResult
 from annotary.formats.naming import image_name, safe_split
 from annotary.formats.paths import copy_file, resolve_inside, upright_size
+from annotary.formats.problems import describe, finite, read_utf8
 
 logger = logging.getLogger("annotary.formats")
 
 NAME = "yolo.v1"
 TASKS = ("detect", "segment", "pose")
+BOXES_AS_POLYGONS = "boxes written as 4-point polygons in YOLO segment"
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 MICRO = 1_000_000
 _WRITE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0)
@@ -85,6 +87,14 @@ def dump_yolo(ctx: ExportContext) -> ExportReport:
             _write_item(ctx, item, item_annotations, split, names, writer, files)
 
     report.regions = writer.count
+    boxes = report.left_out.get(BOXES_AS_POLYGONS)
+    if boxes:
+        chosen = "chosen" if ctx.options.get("task") else "the default"
+        report.warnings.append(
+            f"{boxes} boxes written as 4-point polygons: task segment is {chosen} "
+            "for this schema; export with task=detect to keep them as boxes "
+            "(the polygons are then left out)"
+        )
     data_yaml = _data_yaml(schema, task, sorted(stems), report)
     (ctx.out / "data.yaml").write_text(data_yaml, encoding="utf-8")
     report.files.insert(0, "data.yaml")
@@ -372,6 +382,8 @@ class _LineWriter:
 
     def _segment(self, cls: int, region: Any, width: float, height: float) -> str:
         points = rotated_corners(region) if isinstance(region, BBox) else region.points
+        if isinstance(region, BBox):
+            self.report.leave_out(BOXES_AS_POLYGONS)
         if isinstance(region, Polygon) and region.holes:
             self.report.leave_out("polygon holes in YOLO")
         flat: list[float] = []
@@ -461,9 +473,11 @@ def load_yolo(path: Path, *, options: dict[str, Any] | None = None) -> LoadResul
 
 def _read_yaml(yaml_path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(yaml_path.read_text(encoding="utf-8"))
+        data = yaml.safe_load(read_utf8(yaml_path))
     except FileNotFoundError:
         raise FormatError(f"{yaml_path}: no such file", path=str(yaml_path)) from None
+    except FormatError as exc:
+        raise FormatError(f"{yaml_path}: {exc.message}", path=str(yaml_path)) from None
     except yaml.YAMLError as exc:
         raise FormatError(
             f"{yaml_path}: not YAML ({exc})", path=str(yaml_path)
@@ -536,15 +550,22 @@ def _image_draft(
     label_file = labels / f"{image.stem}.txt"
     regions: list[Any] = []
     if label_file.is_file():
-        text = label_file.read_text(encoding="utf-8")
+        shown = f"{label_file.parent.name}/{label_file.name}"
+        try:
+            text = read_utf8(label_file)
+        except FormatError as exc:
+            line = exc.details.get("line", 1)
+            reason = f"{exc.details['reason']}; image {image.name} left out"
+            rejections.append(Rejection(source=f"{shown}:{line}", reason=reason))
+            return
         for number, line in enumerate(text.splitlines(), start=1):
             if not line.strip():
                 continue
-            where = f"{label_file.parent.name}/{label_file.name}:{number}"
+            where = f"{shown}:{number}"
             try:
                 regions.extend(_parse(line, names, kpt_shape, width, height))
             except (ValueError, IndexError) as exc:
-                rejections.append(Rejection(source=where, reason=str(exc)))
+                rejections.append(Rejection(source=where, reason=describe(exc)))
     annotations = (
         [Annotation(item_id=0, regions=regions, origin=Origin.imported)]
         if regions
@@ -564,10 +585,12 @@ def _parse(
     line: str, names: list[str], kpt_shape: Any, width: int, height: int
 ) -> list[Any]:
     fields = line.split()
+    if not fields[0].isdigit():
+        raise ValueError(f"class {fields[0]!r} is not a whole number")
     cls = int(fields[0])
     if not 0 <= cls < len(names):
         raise ValueError(f"class {cls} is not in names (0..{len(names) - 1})")
-    values = [float(v) for v in fields[1:]]
+    values = [finite(v, f"field {n}") for n, v in enumerate(fields[1:], start=2)]
     label = names[cls]
     if kpt_shape:
         count, dims = int(kpt_shape[0]), int(kpt_shape[1])

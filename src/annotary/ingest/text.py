@@ -34,6 +34,12 @@ Result = TextDraft | Rejection
 # The default limit on one item's text, in UTF-8 bytes.
 MAX_TEXT_BYTES = 1 << 20
 NOT_UTF8 = "not valid UTF-8"
+# A plain reader keeps text and metadata only; annotations would be stored as
+# metadata and silently lost as labels, so such a line is refused instead.
+ANNOTATIONS = (
+    "has an 'annotations' key; plain JSONL import reads text and metadata only, "
+    "import with --format jsonl to load the annotations"
+)
 
 _MISSING = object()
 _UTF8 = ("utf-8", "utf-8-sig")
@@ -139,6 +145,9 @@ def read_jsonl(
                 continue
 
             text = value.get(key) if type(value) is dict else None
+            if type(text) is str and "annotations" in value:
+                yield Rejection(source=f"{display}:{number}", reason=ANNOTATIONS)
+                continue
             if type(text) is str and text and "\x00" not in text:
                 data = text.encode()  # orjson never returns lone surrogates
                 if len(data) <= max_bytes:
@@ -314,6 +323,8 @@ def _from_object(value: Any, key: str, source: str, max_bytes: int) -> Result:
         kind = type(value).__name__
         return Rejection(source=source, reason=f"expected a JSON object, got {kind}")
 
+    if "annotations" in value:
+        return Rejection(source=source, reason=ANNOTATIONS)
     text = value.pop(key, _MISSING)
     if text is _MISSING:
         return Rejection(source=source, reason=f"no field {key!r}")

@@ -26,6 +26,7 @@ from annotary.core.models import (
 )
 from annotary.core.schema import Label, LabelSchema
 from annotary.errors import AnnotaryError, InvalidInput, NotFound
+from annotary.ingest.text import make_text_draft
 from annotary.services.audit import record
 from annotary.services.items import (
     Draft,
@@ -75,7 +76,7 @@ def import_drafts(
     ranks: list[int] = []  # the next queue position, found at the first batch
     try:
         for entry in entries:
-            if type(entry) is TextDraft:
+            if isinstance(entry, TextDraft):
                 batch.append(entry)
             elif isinstance(entry, Rejection):
                 rejected.append(entry)
@@ -91,7 +92,12 @@ def import_drafts(
                             Rejection(source=entry.source, reason=exc.message)
                         )
                         continue
-                batch.append(entry)
+                checked = _with_content_hash(entry, ws.settings.max_text_bytes)
+                if isinstance(checked, Rejection):
+                    read += 1
+                    rejected.append(checked)
+                    continue
+                batch.append(checked)
             read += 1
             if len(batch) >= BATCH:
                 report.read = read
@@ -106,6 +112,27 @@ def import_drafts(
     finally:
         report.read = read
     return report
+
+
+def _with_content_hash(draft: ItemDraft, max_bytes: int) -> ItemDraft | Rejection:
+    """The draft with the hash that identifies its content, or why it has none.
+
+    Format loaders hand over text without a hash; it gets the SHA-256 of its
+    UTF-8 text after the checks the text readers make, so the same text
+    imported from any format is one item.
+    """
+    source = draft.source or draft.external_id or "an item"
+    if draft.media is None and draft.text is not None:
+        made = make_text_draft(draft.text, {}, source, max_bytes)
+        if isinstance(made, Rejection):
+            return made
+        if not draft.content_hash:
+            return draft.model_copy(update={"content_hash": made.content_hash})
+    if not draft.content_hash:
+        return Rejection(
+            source=source, reason="no content to import: neither text nor a media file"
+        )
+    return draft
 
 
 def _store_file(ws: Workspace, store: Any, draft: ItemDraft) -> ItemDraft:
@@ -141,11 +168,6 @@ def _flush(
         # The same content twice in one batch counts once.
         unique: dict[str, Draft] = {}
         for draft in batch:
-            if not draft.content_hash:
-                report.rejected.append(
-                    Rejection(source=draft.source, reason="no content to import")
-                )
-                continue
             unique.setdefault(draft.content_hash, draft)
         drafts = list(unique.values())
         if project.settings.queue_order == QueueOrder.random:
