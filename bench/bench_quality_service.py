@@ -3,9 +3,12 @@
 A text project with ITEMS items labelled by 5 annotators each (3 classes,
 70% of answers the item's true class) is written straight into the tables;
 then the full `quality_report`, the pure `class_agreement` on the same
-ratings, `create_consensus` (majority and Dawid-Skene) are timed.
+ratings, `create_consensus` (majority and Dawid-Skene) are timed. A second
+project holds IMPORTED texts with one class label each and no annotator (as
+annotations made by a script or imported without an author are stored); its
+report is timed too.
 
-Run: python bench/bench_quality_service.py [ITEMS]
+Run: python bench/bench_quality_service.py [ITEMS] [IMPORTED]
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+from sqlalchemy import select
 
 from annotary.quality.agreement import class_agreement
 from annotary.services import projects, quality, users
@@ -90,6 +94,59 @@ def build(root: Path, n_items: int) -> tuple[object, int, dict[int, dict[str, st
     return ws, project.id, ratings
 
 
+def build_unattributed(ws: object, n_items: int) -> int:
+    """A project of ``n_items`` texts, each with one label and no annotator."""
+    project = projects.create_project(
+        ws,  # type: ignore[arg-type]
+        "imported",
+        "text",
+        label_schema={"labels": [{"name": name} for name in LABELS]},
+    )
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    with ws.db.write() as conn:  # type: ignore[attr-defined]
+        conn.execute(
+            t.items.insert(),
+            [
+                {
+                    "project_id": project.id,
+                    "content_hash": f"{i:063x}u",
+                    "text": f"imported {i}",
+                    "meta": {},
+                    "rank": i,
+                    "created_at": start,
+                }
+                for i in range(n_items)
+            ],
+        )
+        ids = list(
+            conn.execute(
+                select(t.items.c.id)
+                .where(t.items.c.project_id == project.id)
+                .order_by(t.items.c.id)
+            ).scalars()
+        )
+        conn.execute(
+            t.annotations.insert(),
+            [
+                {
+                    "project_id": project.id,
+                    "item_id": item,
+                    "user_id": None,
+                    "author": None,
+                    "origin": "human",
+                    "guideline_version": 1,
+                    "state": "submitted",
+                    "regions": [{"type": "class", "labels": [LABELS[i % 3]]}],
+                    "version": 1,
+                    "created_at": start,
+                    "updated_at": start,
+                }
+                for i, item in enumerate(ids)
+            ],
+        )
+    return project.id
+
+
 def timed(label: str, fn: object) -> float:
     began = time.perf_counter()
     fn()  # type: ignore[operator]
@@ -100,6 +157,7 @@ def timed(label: str, fn: object) -> float:
 
 def main() -> None:
     n_items = int(sys.argv[1]) if len(sys.argv) > 1 else 20_000
+    n_imported = int(sys.argv[2]) if len(sys.argv) > 2 else 5_000
     with tempfile.TemporaryDirectory() as tmp:
         began = time.perf_counter()
         ws, pid, ratings = build(Path(tmp) / "ws", n_items)
@@ -117,6 +175,11 @@ def main() -> None:
         timed(
             "create_consensus dawid_skene",
             lambda: quality.create_consensus(ws, pid, "dawid_skene"),  # type: ignore[arg-type]
+        )
+        imported = build_unattributed(ws, n_imported)
+        timed(
+            f"quality_report, {n_imported} labels without annotator",
+            lambda: quality.quality_report(ws, imported),  # type: ignore[arg-type]
         )
         ws.close()  # type: ignore[attr-defined]
 

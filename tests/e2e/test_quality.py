@@ -109,3 +109,64 @@ def test_review_page_accepts_and_rejects(page: Any, shots: Shots, rated: int) ->
     rate = page.get_by_test_id("rejection-rate")
     rate.filter(has_text="0.500").wait_for()
     shots(page, "quality-after-review")
+
+
+@pytest.fixture(scope="module")
+def with_imports(server: dict[str, Any]) -> int:
+    """alice and bob on two texts; a script without a user labels those and two more."""
+    from annotary.services import annotations, projects, queue, users
+    from annotary.services.workspace import open_workspace
+    from tests.services.helpers import add_texts
+
+    ws = open_workspace(Path(server["workspace"]))
+    try:
+        project = projects.create_project(
+            ws, "E2E imported", "text", label_schema=SCHEMA, settings={"overlap": 2}
+        )
+        items = add_texts(ws, project.id, ["sunny", "rainy", "windy", "foggy"])
+        for name, labels in (("alice", "pos neg"), ("bob", "pos pos")):
+            user = users.find_user(ws, name)
+            users.set_role(ws, project.id, user.id, "annotator")
+            for label in labels.split():
+                item = queue.next_item(ws, project.id, user)
+                assert item is not None
+                annotations.create_annotation(
+                    ws, item.id, [{"type": "class", "label": label}], actor=user
+                )
+        for item, label in zip(items, ["pos", "neg", "neg", "pos"], strict=True):
+            annotations.create_annotation(ws, item, [{"type": "class", "label": label}])
+        rita = users.find_user(ws, "rita")
+        users.set_role(ws, project.id, rita.id, "reviewer")
+        return project.id
+    finally:
+        ws.close()
+
+
+def test_dashboard_says_how_many_annotations_have_no_annotator(
+    page: Any, shots: Shots, with_imports: int
+) -> None:
+    login(page, "rita")
+    page.goto(f"/#/projects/{with_imports}/quality")
+    note = page.get_by_test_id("unattributed")
+    note.wait_for()
+    report = page.request.get(f"/api/v1/projects/{with_imports}/quality").json()
+    note.scroll_into_view_if_needed()
+    shots(page, "quality-unattributed")
+
+    assert report["counts"]["unattributed"] == 4
+    assert report["counts"]["annotators"] == 2
+    assert note.inner_text().startswith("4 annotations have no annotator")
+    assert page.locator("article.card h3").all_inner_texts() == ["alice", "bob"]
+    assert [(p["first"], p["second"]) for p in report["confusion"]] == [
+        ("alice", "bob")
+    ]
+    alpha = report["agreement"]["classes"]["overall"]["krippendorff_alpha"]
+    assert alpha["n"] == 6  # alice, bob and an import on two texts
+    cell = page.get_by_test_id("metric-classes-krippendorff_alpha")
+    assert cell.inner_text() == shown(alpha["value"])
+
+    counts = page.get_by_test_id("counts")
+    assert "2 annotators, 4 without an annotator, 0 gold items" in counts.inner_text()
+    counts.get_by_role("button", name="4 items").click()
+    links = page.get_by_test_id("selected-items").get_by_role("link")
+    assert len(links.all_inner_texts()) == 4

@@ -54,9 +54,19 @@ export interface Day {
   items: number[];
 }
 
+export interface QualityCounts {
+  items: number;
+  annotations: number;
+  /** People only: annotations without an annotator are in `unattributed`. */
+  annotators: number;
+  gold_items: number;
+  /** Annotations with neither author nor user: in no card or pair table. */
+  unattributed?: number;
+}
+
 export interface QualityReport {
   project: { id: number; name: string; kind: string };
-  counts: Record<string, number>;
+  counts: QualityCounts;
   agreement: Record<string, KindAgreement>;
   disagreements: {
     item_id: number;

@@ -7,6 +7,7 @@ database or the network. Metrics return `MetricResult` (a value, or
 Modules:
     result       MetricResult.
     ratings      RatingTable: ``item -> annotator -> label`` as numpy codes.
+    pairs        the pairs of annotators that share items, read from the items.
     agreement    percent agreement, Cohen's kappa (weighted), Fleiss' kappa,
                  Krippendorff's alpha, Gwet's AC1, per label and per category.
     boxes        Hungarian IoU matching; precision, recall, F1, mean IoU.

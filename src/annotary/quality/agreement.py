@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from itertools import combinations
 from numbers import Real
 from typing import Literal, TypeAlias
 
 import numpy as np
+import numpy.typing as npt
 
 from annotary.errors import InvalidInput
 from annotary.quality.ratings import (
@@ -35,6 +35,7 @@ logger = logging.getLogger("annotary.quality")
 Weights: TypeAlias = Literal["linear", "quadratic"] | None
 Level: TypeAlias = Literal["nominal", "ordinal", "interval", "ratio"]
 Metric: TypeAlias = Callable[[RatingTable], MetricResult]
+BoolArray: TypeAlias = npt.NDArray[np.bool_]
 
 _NO_PAIRS = "no item has ratings from at least two annotators"
 _ONE_CATEGORY = "only one category was used, so chance agreement is perfect"
@@ -105,12 +106,24 @@ def cohen_kappa(
 def pairwise_cohen_kappa(
     ratings: Ratings | RatingTable, weights: Weights = None
 ) -> dict[tuple[Hashable, Hashable], MetricResult]:
-    """Cohen's kappa for every pair of annotators, keyed ``(first, second)``."""
+    """Cohen's kappa for every pair of annotators that rated an item in common.
+
+    Keyed ``(first, second)`` in column order; each pair is computed on the
+    items both rated, so the cost grows with the pairs that meet on an item,
+    not with every pair of annotators.
+    """
     table = rating_table(ratings)
-    return {
-        (a, b): cohen_kappa(table, a, b, weights)
-        for a, b in combinations(table.annotators, 2)
-    }
+    out = {}
+    for (j, k), rows in _column_pairs(table.codes != MISSING).items():
+        a, b = table.annotators[j], table.annotators[k]
+        shared = RatingTable(
+            tuple(table.items[i] for i in rows.tolist()),
+            (a, b),
+            table.categories,
+            table.codes[np.ix_(rows, np.array([j, k]))],
+        )
+        out[a, b] = cohen_kappa(shared, a, b, weights)
+    return out
 
 
 def confusion_matrix(
@@ -315,6 +328,36 @@ def _item_agreement(counts: IntArray) -> FloatArray:
     per_item = counts.sum(axis=1)
     agreeing = (counts * (counts - 1)).sum(axis=1)
     return np.asarray(agreeing / (per_item * (per_item - 1)), dtype=np.float64)
+
+
+def _column_pairs(rated: BoolArray) -> dict[tuple[int, int], IntArray]:
+    """``(j, k) -> rows rated in both columns`` for ``j < k`` sharing a row.
+
+    Pairs of ratings on one row lie ``gap`` apart in the row-major list of
+    rated cells, for gaps below the most ratings on a row, so the work grows
+    with the ratings per item rather than with all pairs of columns.
+    """
+    rows, cols = np.nonzero(rated)
+    n_cols = rated.shape[1]
+    most = int(rated.sum(axis=1).max(initial=0))
+    where: list[IntArray] = []
+    keys: list[IntArray] = []
+    for gap in range(1, most):
+        same = rows[:-gap] == rows[gap:]
+        where.append(rows[:-gap][same])
+        keys.append(cols[:-gap][same] * n_cols + cols[gap:][same])
+    if not where:
+        return {}
+
+    row, key = np.concatenate(where), np.concatenate(keys)
+    order = np.lexsort((row, key))
+    row, key = row[order], key[order]
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    ends = np.r_[starts[1:], len(key)]
+    return {
+        divmod(int(key[s]), n_cols): row[s:e]
+        for s, e in zip(starts.tolist(), ends.tolist(), strict=True)
+    }
 
 
 def _kappa_weights(q: int, weights: Weights) -> FloatArray:

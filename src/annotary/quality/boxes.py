@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import combinations
 from typing import Any
 
 import numpy as np
@@ -20,6 +19,7 @@ from scipy.optimize import linear_sum_assignment
 
 from annotary.core.regions import BBox
 from annotary.errors import InvalidInput
+from annotary.quality.pairs import shared_items
 from annotary.quality.ratings import FloatArray
 from annotary.quality.result import MetricResult
 
@@ -181,7 +181,8 @@ def pairwise_box_agreement(
         threshold: Least IoU for a match.
 
     Returns:
-        ``(first, second) -> BoxAgreement``, pairs in order of first appearance.
+        ``(first, second) -> BoxAgreement`` for the pairs that annotated an
+        image in common, in order of first appearance.
     """
     _check_threshold(threshold)
     annotators = list(dict.fromkeys(a for row in boxes.values() for a in row))
@@ -189,8 +190,8 @@ def pairwise_box_agreement(
     sides = _sides(boxes, annotators)
 
     results = {}
-    for a, b in combinations(annotators, 2):
-        shared = np.intersect1d(sides[a].images, sides[b].images)
+    for (a, b), images in shared_items(dict(enumerate(boxes.values()))).items():
+        shared = np.array(images, dtype=np.int64)
         first, second = sides[a].subset(shared), sides[b].subset(shared)
         image, i, j, ious = _match_batch(first.arrays, second.arrays, threshold)
         same = first.label_at(image, i) == second.label_at(image, j)

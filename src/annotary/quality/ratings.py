@@ -114,6 +114,16 @@ def rating_table(
     return RatingTable(items, annotators, scale, codes)
 
 
+def seen_categories(ratings: Ratings) -> tuple[Label, ...]:
+    """The labels the ratings use, sorted: `rating_table`'s default scale.
+
+    Example:
+        >>> seen_categories({"i1": {"ann": "dog", "bob": "cat"}, "i2": {"ann": None}})
+        ('cat', 'dog')
+    """
+    return _scale(ratings, None)
+
+
 def per_label_tables(
     ratings: Mapping[Hashable, Mapping[Hashable, Iterable[Label] | None]],
     labels: Sequence[Label] | None = None,

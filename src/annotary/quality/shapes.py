@@ -14,7 +14,6 @@ import logging
 import math
 import warnings
 from collections.abc import Hashable, Mapping, Sequence
-from itertools import combinations
 from typing import Any
 
 import numpy as np
@@ -29,6 +28,7 @@ from annotary.quality.boxes import (
     BoxMatch,
     MatchTotals,
 )
+from annotary.quality.pairs import shared_items
 from annotary.quality.ratings import FloatArray
 
 logger = logging.getLogger("annotary.quality")
@@ -176,7 +176,8 @@ def pairwise_shape_agreement(
 
     Returns:
         ``(first, second) -> BoxAgreement`` (precision, recall, F1, mean IoU
-        and label agreement of matched pairs), pairs in order of appearance.
+        and label agreement of matched pairs) for the pairs that annotated an
+        image in common, in order of appearance.
     """
     _check_threshold(threshold)
     sizes = sizes or {}
@@ -186,6 +187,8 @@ def pairwise_shape_agreement(
     )
     rles: dict[Hashable, dict[Hashable, list[Rle]]] = {}
     for image, row in shapes.items():
+        if len(row) < 2:
+            continue
         grid = shape_grid(
             [s for drawn in row.values() for s in drawn], sizes.get(image)
         )
@@ -194,18 +197,15 @@ def pairwise_shape_agreement(
         }
 
     results = {}
-    for a, b in combinations(annotators, 2):
+    for (a, b), shared in shared_items(shapes).items():
         totals = MatchTotals()
-        images = 0
-        for image, row in shapes.items():
-            if a not in row or b not in row:
-                continue
-            images += 1
+        for image in shared:
+            row = shapes[image]
             iou = shape_iou_matrix(rles[image][a], rles[image][b])
             pairs, ious = _match(iou, threshold)
             same = sum(row[a][i].label == row[b][j].label for i, j in pairs)
             totals.add(len(row[a]), len(row[b]), ious, same)
-        results[a, b] = totals.result(images, "shapes")
+        results[a, b] = totals.result(len(shared), "shapes")
     return results
 
 

@@ -13,12 +13,12 @@ import re
 from collections import Counter
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import combinations
 from typing import Literal, TypeAlias
 
 from annotary.core.regions import Span
 from annotary.errors import InvalidInput
 from annotary.quality.agreement import cohen_kappa, fleiss_kappa
+from annotary.quality.pairs import shared_items
 from annotary.quality.ratings import rating_table
 from annotary.quality.result import MetricResult
 
@@ -87,23 +87,23 @@ def span_agreement(
     mode: Mode = "exact",
     use_labels: bool = True,
 ) -> dict[tuple[Hashable, Hashable], SpanAgreement]:
-    """Micro-averaged span F1 for every pair of annotators.
+    """Micro-averaged span F1 for every pair of annotators sharing an item.
 
     Args:
         spans: ``item -> annotator -> spans``; only items both annotators of a
-            pair annotated count (an empty list means "no spans here").
+            pair annotated count (an empty list means "no spans here"), and
+            pairs with no such item are left out.
         mode: ``"exact"`` or ``"overlap"``.
         use_labels: Whether labels must agree too.
     """
-    annotators = list(dict.fromkeys(a for row in spans.values() for a in row))
     report = {}
-    for a, b in combinations(annotators, 2):
+    for (a, b), shared in shared_items(spans).items():
         totals = [0, 0, 0, 0]
-        for row in spans.values():
-            if a in row and b in row:
-                found = _found(row[a], row[b], mode, use_labels)
-                counts = (*found, len(row[a]), len(row[b]))
-                totals = [t + c for t, c in zip(totals, counts, strict=True)]
+        for item in shared:
+            row = spans[item]
+            found = _found(row[a], row[b], mode, use_labels)
+            counts = (*found, len(row[a]), len(row[b]))
+            totals = [t + c for t, c in zip(totals, counts, strict=True)]
         report[a, b] = _agreement(*totals)
     return report
 

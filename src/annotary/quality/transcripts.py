@@ -9,10 +9,10 @@ Nothing else is normalised: case and punctuation count.
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
-from itertools import combinations
 
 import numpy as np
 
+from annotary.quality.pairs import shared_items
 from annotary.quality.result import MetricResult
 
 _EMPTY_REFERENCE = "the reference transcript is empty"
@@ -79,7 +79,7 @@ def cer(reference: str, hypothesis: str) -> MetricResult:
 def transcript_agreement(
     transcripts: Mapping[Hashable, Mapping[Hashable, str]],
 ) -> dict[tuple[Hashable, Hashable], dict[str, MetricResult]]:
-    """Pooled WER and CER for every pair of annotators.
+    """Pooled WER and CER for every pair of annotators sharing an item.
 
     The first annotator of a pair is the reference; edits and reference
     lengths are summed over the items both transcribed, so long items weigh
@@ -89,12 +89,12 @@ def transcript_agreement(
         transcripts: ``item -> annotator -> text``.
 
     Returns:
-        ``(first, second) -> {"wer": ..., "cer": ...}``.
+        ``(first, second) -> {"wer": ..., "cer": ...}``; pairs that share no
+        item are left out.
     """
-    annotators = list(dict.fromkeys(a for row in transcripts.values() for a in row))
     report = {}
-    for a, b in combinations(annotators, 2):
-        shared = [row for row in transcripts.values() if a in row and b in row]
+    for (a, b), items in shared_items(transcripts).items():
+        shared = [transcripts[item] for item in items]
         word_edits = sum(edit_distance(r[a].split(), r[b].split()) for r in shared)
         words = sum(len(r[a].split()) for r in shared)
         char_edits = sum(

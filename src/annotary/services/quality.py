@@ -15,6 +15,7 @@ from datetime import datetime
 from itertools import combinations
 from typing import Any
 
+import numpy as np
 from sqlalchemy import Connection, select
 
 from annotary.core.models import Project, Role, User
@@ -24,7 +25,8 @@ from annotary.quality import agreement as ag
 from annotary.quality.annotators import annotator_stats
 from annotary.quality.boxes import pairwise_box_agreement
 from annotary.quality.gold import gold_accuracy
-from annotary.quality.ratings import RatingTable, rating_table
+from annotary.quality.pairs import shared_items
+from annotary.quality.ratings import RatingTable, rating_table, seen_categories
 from annotary.quality.result import MetricResult
 from annotary.quality.shapes import pairwise_shape_agreement, shapes_agree
 from annotary.quality.spans import span_agreement, span_f1, token_kappa
@@ -35,6 +37,8 @@ from annotary.services.projects import load_project
 from annotary.services.quality_consensus import create_consensus
 from annotary.services.quality_data import (
     Done,
+    Unattributed,
+    UnattributedColumn,
     Work,
     author_of,
     boxes_agree,
@@ -42,6 +46,7 @@ from annotary.services.quality_data import (
     gold_regions,
     load_work,
     matches_gold,
+    rater_columns,
 )
 from annotary.services.quality_labels import find_label_errors
 from annotary.services.users import require_role
@@ -95,6 +100,12 @@ def quality_report(
         ``per_label``, ``per_pair`` and ``per_guideline_version``),
         ``disagreements``, ``confusion``, ``gold``, ``rejection``,
         ``timeline`` and ``annotators`` (the annotator cards).
+        Annotations with no annotator (`Unattributed`) count in the
+        item-level numbers (the class metrics over all raters, the item
+        lists and disagreements, gold overall, the timeline) but in no card,
+        pair table or confusion matrix; ``counts.unattributed`` says how
+        many there are (absent when none) and ``counts.annotators`` counts
+        people only.
 
     Raises:
         PermissionDenied: The actor is not a reviewer or above.
@@ -133,6 +144,8 @@ def quality_report(
         "timeline": _timeline(work.annotations),
         "annotators": _cards(work, correct, iou_threshold),
     }
+    if work.unattributed:
+        report["counts"]["unattributed"] = work.unattributed
     if guideline_version is None and len(versions) > 1:
         report["per_guideline_version"] = _per_version(
             ws, project, versions, gold, iou_threshold
@@ -205,21 +218,22 @@ def _class_agreement(work: Work, project: Project) -> Json:
     level: ag.Level = "ordinal" if project.label_schema.ordinal else "nominal"
     categories = _categories(project, work.classes, multi)
     disagreeing = _disagreeing_class_items(work.classes)
+    rated = rater_columns(work.classes)
     if multi:
-        tables = _multi_label_tables(work.classes, categories)
+        tables = _multi_label_tables(rated, categories)
         overall = _mean_metrics(
-            [ag.class_agreement(tab) for tab in tables.values() if tab.items]
+            [_class_metrics(tab) for tab in tables.values() if tab.items]
         )
         per_label_tables = tables
     else:
-        table = rating_table(work.classes, categories)
-        overall = ag.class_agreement(table, level)
+        table = rating_table(rated, categories)
+        overall = _class_metrics(table, level)
         per_label_tables = _one_vs_rest(table)
 
     per_label = {}
     for label, tab in per_label_tables.items():
         per_label[str(label)] = {
-            **{k: metric(v) for k, v in ag.class_agreement(tab).items()},
+            **{k: metric(v) for k, v in _class_metrics(tab).items()},
             "items": [int(i) for i in _items_using(work.classes, label, multi)],
             "disagreements": [
                 int(i) for i in ag.disagreeing_items(tab) if i in disagreeing
@@ -233,8 +247,18 @@ def _class_agreement(work: Work, project: Project) -> Json:
         "items": sorted(int(i) for i in work.classes),
         "disagreements": sorted(int(i) for i in disagreeing),
         "per_label": per_label,
-        "per_pair": _class_pairs(work.classes, multi, level, categories),
+        "per_pair": _class_pairs(work.people(work.classes), multi, level, categories),
     }
+
+
+def _class_metrics(
+    table: RatingTable, level: ag.Level = "nominal"
+) -> dict[str, MetricResult]:
+    """`class_agreement`; Cohen's kappa only between two people (a pair metric)."""
+    report = ag.class_agreement(table, level)
+    if any(isinstance(a, UnattributedColumn) for a in table.annotators):
+        report.pop("cohen_kappa", None)
+    return report
 
 
 def _categories(
@@ -306,13 +330,10 @@ def _class_pairs(
     level: str,
     categories: list[str],
 ) -> list[Json]:
-    annotators = list(dict.fromkeys(a for row in classes.values() for a in row))
     weights: ag.Weights = None if level == "nominal" else "quadratic"
     out = []
-    for a, b in combinations(annotators, 2):
-        shared = {i: row for i, row in classes.items() if a in row and b in row}
-        if not shared:
-            continue
+    for (a, b), items in shared_items(classes).items():
+        shared = {i: classes[i] for i in items}
         differ = sorted(i for i, row in shared.items() if row[a] != row[b])
         pair: Json = {
             "first": str(a),
@@ -335,6 +356,7 @@ def _class_pairs(
 def _box_agreement(work: Work, iou_threshold: float) -> Json:
     return _matched_agreement(
         work.boxes,
+        work.people(work.boxes),
         lambda drawn: pairwise_box_agreement(drawn, iou_threshold),
         lambda item, a, b: boxes_agree(a, b, iou_threshold),
         iou_threshold,
@@ -345,6 +367,7 @@ def _shape_agreement(work: Work, iou_threshold: float) -> Json:
     """Polygons and masks, matched by IoU on the image grid."""
     return _matched_agreement(
         work.shapes,
+        work.people(work.shapes),
         lambda drawn: pairwise_shape_agreement(drawn, iou_threshold, work.sizes),
         lambda item, a, b: shapes_agree(a, b, iou_threshold, work.sizes.get(item)),
         iou_threshold,
@@ -353,16 +376,19 @@ def _shape_agreement(work: Work, iou_threshold: float) -> Json:
 
 def _matched_agreement(
     drawn: dict[Any, dict[Hashable, list[Any]]],
+    by_people: dict[Any, dict[Hashable, list[Any]]],
     pairwise: Callable[[dict[Any, dict[Hashable, list[Any]]]], dict[Any, Any]],
     agree: Callable[[Any, list[Any], list[Any]], bool],
     iou_threshold: float,
 ) -> Json:
-    """Agreement of regions matched by IoU (boxes, shapes), JSON-ready."""
+    """Agreement of regions matched by IoU (boxes, shapes), JSON-ready.
+
+    ``by_people`` is ``drawn`` less the unattributed work: the pairs read it.
+    """
+    shared_of = shared_items(by_people)
     per_pair = []
-    for (a, b), result in pairwise(drawn).items():
-        shared = sorted(i for i, row in drawn.items() if a in row and b in row)
-        if not shared:
-            continue
+    for (a, b), result in pairwise(by_people).items():
+        shared = sorted(shared_of[a, b])
         differ = [i for i in shared if not agree(i, drawn[i][a], drawn[i][b])]
         per_pair.append(
             {
@@ -378,7 +404,7 @@ def _matched_agreement(
         "overall": _pooled(per_pair, ("precision", "recall", "f1", "mean_iou")),
         "items": sorted(drawn),
         "disagreements": sorted({i for p in per_pair for i in p["disagreements"]}),
-        "per_label": _matched_per_label(drawn, pairwise),
+        "per_label": _matched_per_label(drawn, by_people, pairwise),
         "per_pair": per_pair,
     }
 
@@ -397,6 +423,7 @@ def _box_json(result: Any) -> Json:
 
 def _matched_per_label(
     drawn: dict[Any, dict[Hashable, list[Any]]],
+    by_people: dict[Any, dict[Hashable, list[Any]]],
     pairwise: Callable[[dict[Any, dict[Hashable, list[Any]]]], dict[Any, Any]],
 ) -> Json:
     labels = sorted(
@@ -404,18 +431,25 @@ def _matched_per_label(
     )
     out = {}
     for label in labels:
-        subset = {
-            item: {
-                a: [r for r in rs if (r.label or "") == label] for a, rs in row.items()
-            }
-            for item, row in drawn.items()
-        }
+        subset = _labelled(drawn, label)
         rows = [
-            _box_json(result) for result in pairwise(subset).values() if result.images
+            _box_json(result)
+            for result in pairwise(_labelled(by_people, label)).values()
+            if result.images
         ]
         items = sorted(i for i, row in subset.items() if any(rs for rs in row.values()))
         out[label] = {**_pooled(rows, ("f1", "mean_iou")), "items": items}
     return out
+
+
+def _labelled(
+    rows: dict[Any, dict[Hashable, list[Any]]], label: str
+) -> dict[Any, dict[Hashable, list[Any]]]:
+    """Each author's regions with this label ("" for none)."""
+    return {
+        item: {a: [r for r in rs if (r.label or "") == label] for a, rs in row.items()}
+        for item, row in rows.items()
+    }
 
 
 def _pooled(rows: list[Json], names: Iterable[str]) -> Json:
@@ -435,20 +469,20 @@ def _pooled(rows: list[Json], names: Iterable[str]) -> Json:
 
 
 def _span_agreement(work: Work) -> Json:
-    exact = span_agreement(work.spans, "exact")
-    overlap = span_agreement(work.spans, "overlap")
+    marked = work.people(work.spans)
+    exact = span_agreement(marked, "exact")
+    overlap = span_agreement(marked, "overlap")
+    shared_of = shared_items(marked)
     per_pair = []
     for (a, b), result in exact.items():
-        shared = sorted(i for i, row in work.spans.items() if a in row and b in row)
-        if not shared:
-            continue
+        shared = sorted(shared_of[a, b])
         differ = [
             i
             for i in shared
-            if span_f1(work.spans[i][a], work.spans[i][b]).f1.value not in (1.0, None)
-            or len(work.spans[i][a]) != len(work.spans[i][b])
+            if span_f1(marked[i][a], marked[i][b]).f1.value not in (1.0, None)
+            or len(marked[i][a]) != len(marked[i][b])
         ]
-        pair_spans = {i: {a: work.spans[i][a], b: work.spans[i][b]} for i in shared}
+        pair_spans = {i: {a: marked[i][a], b: marked[i][b]} for i in shared}
         per_pair.append(
             {
                 "first": str(a),
@@ -479,15 +513,14 @@ def _span_per_label(work: Work) -> Json:
             for s in ss
         }
     )
+    marked = work.people(work.spans)
     out = {}
     for label in labels:
-        subset = {
-            item: {
-                a: [s for s in ss if (s.label or "") == label] for a, ss in row.items()
-            }
-            for item, row in work.spans.items()
-        }
-        rows = [{"exact_f1": metric(r.f1)} for r in span_agreement(subset).values()]
+        subset = _labelled(work.spans, label)
+        rows = [
+            {"exact_f1": metric(r.f1)}
+            for r in span_agreement(_labelled(marked, label)).values()
+        ]
         items = sorted(i for i, row in subset.items() if any(row.values()))
         out[label] = {**_pooled(rows, ("exact_f1",)), "items": items}
     return out
@@ -495,14 +528,12 @@ def _span_per_label(work: Work) -> Json:
 
 def _transcript_agreement(work: Work) -> Json:
     """WER and CER per pair (the first annotator is the reference); lower is closer."""
+    said = work.people(work.transcripts)
+    shared_of = shared_items(said)
     per_pair = []
-    for (a, b), rates in transcript_agreement(work.transcripts).items():
-        shared = sorted(
-            i for i, row in work.transcripts.items() if a in row and b in row
-        )
-        if not shared:
-            continue
-        differ = [i for i in shared if work.transcripts[i][a] != work.transcripts[i][b]]
+    for (a, b), rates in transcript_agreement(said).items():
+        shared = sorted(shared_of[a, b])
+        differ = [i for i in shared if said[i][a] != said[i][b]]
         per_pair.append(
             {
                 "first": str(a),
@@ -571,29 +602,31 @@ def _label_json(answer: Any) -> Any:
 
 
 def _confusion(work: Work) -> list[Json]:
-    """A confusion matrix between each pair of annotators (single-label classes)."""
+    """A confusion matrix between each pair of people (single-label classes)."""
     answers = {
         item: row
-        for item, row in work.classes.items()
+        for item, row in work.people(work.classes).items()
         if not any(isinstance(a, frozenset) for a in row.values())
     }
     if not answers:
         return []
-    table = rating_table(answers)
+    categories = seen_categories(answers)
+    code = {category: k for k, category in enumerate(categories)}
+    q = len(categories)
     out = []
-    for a, b in combinations(table.annotators, 2):
-        matrix = ag.confusion_matrix(table, a, b)
-        if not matrix.sum():
-            continue
+    for (a, b), items in shared_items(answers).items():
         cells: dict[str, list[int]] = {}
-        for item, row in answers.items():
-            if a in row and b in row:
-                cells.setdefault(f"{row[a]}|{row[b]}", []).append(item)
+        flat = []
+        for item in items:
+            first, second = answers[item][a], answers[item][b]
+            cells.setdefault(f"{first}|{second}", []).append(item)
+            flat.append(code[first] * q + code[second])
+        matrix = np.bincount(flat, minlength=q * q).reshape(q, q)
         out.append(
             {
                 "first": str(a),
                 "second": str(b),
-                "categories": [str(c) for c in table.categories],
+                "categories": [str(c) for c in categories],
                 "matrix": matrix.tolist(),
                 "items": {key: sorted(ids) for key, ids in cells.items()},
             }
@@ -608,6 +641,8 @@ def _gold_section(work: Work, correct: dict[Any, dict[Hashable, bool]]) -> Json:
     accuracy = gold_accuracy(correct, dict.fromkeys(correct, True))
     per_annotator = {}
     for annotator, result in accuracy.items():
+        if isinstance(annotator, Unattributed):
+            continue
         answered = sorted(i for i, row in correct.items() if annotator in row)
         per_annotator[str(annotator)] = {
             **metric(result),
@@ -696,8 +731,9 @@ def _cards(
     work: Work, correct: dict[Any, dict[Hashable, bool]], iou_threshold: float
 ) -> list[Json]:
     records = [
-        (author_of(a), a.created_at or datetime.min, a.lead_time)
+        (author, a.created_at or datetime.min, a.lead_time)
         for a in work.annotations
+        if not isinstance(author := author_of(a), Unattributed)
     ]
     stats = annotator_stats(records)
     gold = _gold_section(work, correct)["per_annotator"]
@@ -756,20 +792,21 @@ def _agreement_with_others(
 def _comparisons(
     work: Work, iou_threshold: float
 ) -> Iterable[tuple[int, Hashable, Hashable, bool]]:
-    for item, row in work.classes.items():
+    """``(item, a, b, agree)`` for each pair of people on each item."""
+    for item, row in work.people(work.classes).items():
         for a, b in combinations(row, 2):
             yield item, a, b, row[a] == row[b]
-    for item, boxes in work.boxes.items():
+    for item, boxes in work.people(work.boxes).items():
         for a, b in combinations(boxes, 2):
             yield item, a, b, boxes_agree(boxes[a], boxes[b], iou_threshold)
-    for item, shapes in work.shapes.items():
+    for item, shapes in work.people(work.shapes).items():
         size = work.sizes.get(item)
         for a, b in combinations(shapes, 2):
             yield item, a, b, shapes_agree(shapes[a], shapes[b], iou_threshold, size)
-    for item, said in work.transcripts.items():
+    for item, said in work.people(work.transcripts).items():
         for a, b in combinations(said, 2):
             yield item, a, b, said[a] == said[b]
-    for item, spans in work.spans.items():
+    for item, spans in work.people(work.spans).items():
         for a, b in combinations(spans, 2):
             keys = [{(s.start, s.end, s.label) for s in spans[x]} for x in (a, b)]
             yield item, a, b, keys[0] == keys[1]

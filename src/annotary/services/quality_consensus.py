@@ -31,6 +31,7 @@ from annotary.services.quality_data import (
     gold_correctness,
     gold_regions,
     load_work,
+    rater_columns,
 )
 from annotary.services.users import now, require_role
 from annotary.services.workspace import Workspace
@@ -152,7 +153,8 @@ def _classes(
         return {item: model.region(item) for item in model.items}, []
     chosen: dict[Any, ClassRegion] = {}
     ties = []
-    for item, vote in majority_vote(classes).items():
+    # Votes are counted per item, so unattributed raters can share columns.
+    for item, vote in majority_vote(rater_columns(classes)).items():
         region = vote.region()
         if region is None:
             ties.append({"item_id": item, "labels": [str(x) for x in vote.tied]})

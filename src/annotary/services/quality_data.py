@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -82,15 +83,103 @@ class Work:
     sizes: dict[Any, Size | None] = field(default_factory=dict)
     ids: dict[tuple[int, Hashable], int] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def annotators(self) -> list[Hashable]:
-        """Annotators in order of their first annotation."""
-        return list(dict.fromkeys(author_of(a) for a in self.annotations))
+        """The people, in order of their first annotation (no `Unattributed`)."""
+        authors = (author_of(a) for a in self.annotations)
+        return [a for a in dict.fromkeys(authors) if not isinstance(a, Unattributed)]
+
+    @cached_property
+    def unattributed(self) -> int:
+        """How many of the annotations have no annotator."""
+        return sum(isinstance(author_of(a), Unattributed) for a in self.annotations)
+
+    def people(
+        self, rows: dict[Any, dict[Hashable, Any]]
+    ) -> dict[Any, dict[Hashable, Any]]:
+        """Rows of this work (``item -> author -> answer``) less `Unattributed` authors.
+
+        What pair tables and annotator cards read. Rows left empty are
+        dropped, and the items come in the order of their first remaining
+        annotation, as they would with no unattributed work: pairs are named
+        in order of first appearance, so the people's pairs come out the same
+        either way.
+        """
+        if not self.unattributed:
+            return rows
+        kept = {}
+        for item, row in rows.items():
+            found = {a: v for a, v in row.items() if not isinstance(a, Unattributed)}
+            if found:
+                kept[item] = found
+        first = {
+            item: min(self.ids[item, a] for a in row) for item, row in kept.items()
+        }
+        return {item: kept[item] for item in sorted(kept, key=first.__getitem__)}
+
+
+@dataclass(frozen=True, slots=True)
+class Unattributed:
+    """Who made an annotation that names neither an author nor a user.
+
+    Such annotations come from imports without an author and from scripts
+    that save work without a user. Each one is its own rater on its item, so
+    two of them on one item are two ratings for item-level metrics (alpha,
+    Fleiss, disagreements, consensus), but it is nobody's work: annotator
+    cards, pair tables and the count of annotators leave it out. It reads
+    ``#<annotation id>``, as it did when it was a plain string.
+
+    Attributes:
+        annotation_id: The annotation.
+    """
+
+    annotation_id: int | None
+
+    def __str__(self) -> str:
+        return f"#{self.annotation_id}"
 
 
 def author_of(annotation: Annotation | Done) -> Hashable:
-    """The name an annotation is counted under: its author, else its user id."""
-    return annotation.author or annotation.user_id or f"#{annotation.id}"
+    """Who an annotation is counted under: its author, its user id or `Unattributed`."""
+    return annotation.author or annotation.user_id or Unattributed(annotation.id)
+
+
+@dataclass(frozen=True, slots=True)
+class UnattributedColumn:
+    """The k-th unattributed rating of every item, as one column of a table.
+
+    Attributes:
+        k: Which of an item's unattributed ratings (from 0, in id order).
+    """
+
+    k: int
+
+    def __str__(self) -> str:
+        return f"unattributed {self.k + 1}"
+
+
+def rater_columns(
+    rows: dict[Any, dict[Hashable, Any]],
+) -> dict[Any, dict[Hashable, Any]]:
+    """The rows with each item's unattributed ratings in shared columns.
+
+    A ratings table has a column per rater, so N unattributed annotations
+    would make an N x N table. Metrics that count each item's ratings
+    (percent agreement, Fleiss, Krippendorff, Gwet, majority vote) give the
+    same values when the k-th unattributed rating of every item sits in
+    column ``UnattributedColumn(k)``; two of them on one item stay two.
+    """
+    out: dict[Any, dict[Hashable, Any]] = {}
+    for item, row in rows.items():
+        columns: dict[Hashable, Any] = {}
+        k = 0
+        for rater, answer in row.items():
+            if isinstance(rater, Unattributed):
+                rater = UnattributedColumn(k)
+                k += 1
+            columns[rater] = answer
+        out[item] = columns
+    return out
 
 
 def load_work(
