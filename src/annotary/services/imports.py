@@ -121,18 +121,19 @@ def _with_content_hash(draft: ItemDraft, max_bytes: int) -> ItemDraft | Rejectio
     UTF-8 text after the checks the text readers make, so the same text
     imported from any format is one item.
     """
+    if draft.content_hash:
+        # A hash comes from a lossless export (or a caller that already
+        # checked the text); such items are taken as they were written.
+        return draft
     source = draft.source or draft.external_id or "an item"
     if draft.media is None and draft.text is not None:
         made = make_text_draft(draft.text, {}, source, max_bytes)
         if isinstance(made, Rejection):
             return made
-        if not draft.content_hash:
-            return draft.model_copy(update={"content_hash": made.content_hash})
-    if not draft.content_hash:
-        return Rejection(
-            source=source, reason="no content to import: neither text nor a media file"
-        )
-    return draft
+        return draft.model_copy(update={"content_hash": made.content_hash})
+    return Rejection(
+        source=source, reason="no content to import: neither text nor a media file"
+    )
 
 
 def _store_file(ws: Workspace, store: Any, draft: ItemDraft) -> ItemDraft:
