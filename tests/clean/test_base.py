@@ -224,3 +224,42 @@ def test_built_in_parameters_are_documented(name: str) -> None:
     doc = type(check).__doc__ or ""
 
     assert [key for key in check.defaults if f"``{key}``" not in doc] == []
+
+
+@pytest.mark.parametrize(
+    ("given", "says"),
+    [
+        ({"threshold": "abc"}, "threshold must be a number, not 'abc'"),
+        ({"threshold": True}, "threshold must be a number"),
+        ({"threshold": float("nan")}, "threshold must be a number"),
+        ({"count": 2.5}, "count must be a whole number"),
+        ({"normalize": "yes"}, "normalize must be true or false"),
+        ({"name": 3}, "name must be text"),
+        ({"languages": "en"}, "languages must be a list"),
+        ({"threshold": None}, "threshold must be a number"),
+    ],
+)
+def test_merge_params_checks_types(given: dict[str, Any], says: str) -> None:
+    from annotary.clean.base import merge_params
+    from annotary.errors import InvalidInput
+
+    defaults = {
+        "threshold": 0.5,
+        "count": 3,
+        "normalize": True,
+        "name": "x",
+        "languages": [],
+    }
+    with pytest.raises(InvalidInput, match=says):
+        merge_params("c.v1", defaults, given)
+
+
+def test_merge_params_keeps_good_values_and_allowed_none() -> None:
+    from annotary.clean.base import merge_params
+
+    defaults = {"threshold": 0.5, "count": 3, "off": 8}
+    got = merge_params(
+        "c.v1", defaults, {"threshold": 1, "count": 4.0, "off": None}, nullable={"off"}
+    )
+    assert got == {"threshold": 1, "count": 4, "off": None}
+    assert type(got["count"]) is int

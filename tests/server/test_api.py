@@ -237,7 +237,7 @@ def test_items_pages_filters_and_search(live: Any, team: Team) -> None:
     ("params", "field"),
     [
         ({"sort": "colour"}, "sort"),
-        ({"limit": 0}, "limit"),
+        ({"limit": 0}, "query.limit"),
         ({"cursor": "not-a-cursor"}, "cursor"),
         ({"limit": "many"}, "query.limit"),
     ],

@@ -8,6 +8,7 @@ flags; it never deletes or rewrites anything. Checks are registered under the
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -93,9 +94,15 @@ class CleanReport(BaseModel):
 
 
 def merge_params(
-    check: str, defaults: Mapping[str, Any], params: Mapping[str, Any] | None
+    check: str,
+    defaults: Mapping[str, Any],
+    params: Mapping[str, Any] | None,
+    *,
+    nullable: Iterable[str] = (),
 ) -> dict[str, Any]:
-    """Defaults overlaid with ``params``; an unknown parameter is an error.
+    """Defaults overlaid with ``params``; an unknown parameter is an error, and
+    so is a value of another type than its default (None only for the names
+    in ``nullable``, where None turns something off).
 
     Example:
         >>> merge_params("blur.v1", {"threshold": 100.0}, {"threshold": 50})
@@ -110,7 +117,40 @@ def merge_params(
             check=check,
             unknown=unknown,
         )
+    for key, value in list(given.items()):
+        if value is None and key in nullable:
+            continue
+        problem = _type_problem(defaults[key], value)
+        if problem:
+            raise InvalidInput(
+                f"check {check}: parameter {key} {problem}, not {value!r}",
+                check=check,
+                field=key,
+            )
+        default = defaults[key]
+        if isinstance(default, int) and not isinstance(default, bool):
+            given[key] = int(value)  # 4.0 -> 4: a whole number, checked above
     return {**defaults, **given}
+
+
+def _type_problem(default: Any, value: Any) -> str | None:
+    """Why ``value`` cannot stand in for ``default`` (None when it can)."""
+    if default is None:
+        return None
+    if isinstance(default, bool):
+        return None if isinstance(value, bool) else "must be true or false"
+    if isinstance(default, int | float):
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if not number or not math.isfinite(value):
+            return "must be a number"
+        if isinstance(default, int) and not float(value).is_integer():
+            return "must be a whole number"
+        return None
+    if isinstance(default, str):
+        return None if isinstance(value, str) else "must be text"
+    if isinstance(default, list | tuple):
+        return None if isinstance(value, list | tuple) else "must be a list"
+    return None
 
 
 def base_name(name: str) -> str:
@@ -267,7 +307,12 @@ def _check_run(
     check: Check, given: dict[str, Any], items: int, flags: list[Flag]
 ) -> CheckRun:
     defaults = getattr(check, "defaults", {})
-    used = merge_params(check.name, defaults, given) if defaults else given
+    nullable = getattr(check, "nullable_params", ())
+    used = (
+        merge_params(check.name, defaults, given, nullable=nullable)
+        if defaults
+        else given
+    )
     return CheckRun(
         name=check.name,
         params=used,

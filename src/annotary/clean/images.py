@@ -103,11 +103,14 @@ class NearDuplicateImages:
         "max_distance": 12,
         "mirror_distance": 8,
     }
+    nullable_params = frozenset({"mirror_distance"})
 
     def run(
         self, inputs: Iterable[CheckInput], *, params: dict[str, Any]
     ) -> Iterator[Flag]:
-        settings = merge_params(self.name, self.defaults, params)
+        settings = merge_params(
+            self.name, self.defaults, params, nullable=self.nullable_params
+        )
         ids, hashes = self._hash_all(inputs, settings["hash"])
         if len(ids) < 2:
             return

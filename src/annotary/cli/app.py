@@ -9,6 +9,7 @@ from typing import Any
 import typer
 
 from annotary.cli.common import (
+    AnnotaryGroup,
     JsonOption,
     console,
     emit,
@@ -20,6 +21,7 @@ from annotary.cli.common import (
     workspace,
     workspace_dir,
 )
+from annotary.core.ids import MAX_ID
 from annotary.errors import InvalidInput
 from annotary.services import exports, imports, projects, users
 from annotary.services.workspace import init_workspace
@@ -30,6 +32,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=AnnotaryGroup,
 )
 project_app = typer.Typer(help="Create, list and show projects.", no_args_is_help=True)
 user_app = typer.Typer(
@@ -79,7 +82,9 @@ def init(
 @guarded
 def serve(
     host: str | None = typer.Option(None, help="Address to listen on."),
-    port: int | None = typer.Option(None, help="Port to listen on."),
+    port: int | None = typer.Option(
+        None, min=1, max=65535, help="Port to listen on (1 to 65535)."
+    ),
     jobs: bool = typer.Option(
         True, "--jobs/--no-jobs", help="Run background jobs in this process too."
     ),
@@ -111,7 +116,9 @@ def demo(
     directory: Path = typer.Argument(Path("demo-workspace"), help="Workspace folder."),
     no_serve: bool = typer.Option(False, "--no-serve", help="Build it, do not serve."),
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
-    port: int = typer.Option(8080, help="Port to listen on."),
+    port: int = typer.Option(
+        8080, min=1, max=65535, help="Port to listen on (1 to 65535)."
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Build a demo workspace from real data shipped inside packages, then serve it."""
@@ -175,7 +182,7 @@ def project_create(
     kind: str = typer.Option(..., "--kind", help="image|text|audio|video|pointcloud"),
     schema: Path | None = typer.Option(None, "--schema", help="Label schema (JSON)."),
     guideline: Path | None = typer.Option(None, "--guideline", help="Markdown file."),
-    overlap: int = typer.Option(1, help="Annotators per item."),
+    overlap: int = typer.Option(1, min=1, max=100, help="Annotators per item."),
     as_json: bool = JsonOption,
 ) -> None:
     """Create a project."""
@@ -471,7 +478,9 @@ def token_create(
 def split(
     project: str,
     ratios: str = typer.Option("train=0.8,val=0.1,test=0.1", help="NAME=SHARE,..."),
-    seed: int = typer.Option(0, help="The same seed gives the same splits."),
+    seed: int = typer.Option(
+        0, min=0, max=MAX_ID, help="The same seed gives the same splits."
+    ),
     stratify: bool = typer.Option(False, "--stratify", help="Keep label shares."),
     group_by: str | None = typer.Option(
         None, "--group-by", help="Metadata key whose items stay in one split."

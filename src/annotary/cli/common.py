@@ -8,14 +8,16 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from typer.core import TyperGroup
 
-from annotary.errors import AnnotaryError
+from annotary.errors import AnnotaryError, InvalidInput
 from annotary.lazy import LazyModule
 from annotary.services.workspace import Workspace, open_workspace
 
@@ -47,27 +49,91 @@ def workspace() -> Workspace:
     return open_workspace(workspace_dir())
 
 
-def fail(message: str, code: int = 1) -> None:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Stop the command with a clear error (JSON under ``--json``)."""
+    report_error(InvalidInput(message), code)
+
+
+def report_error(error: AnnotaryError, code: int = 1) -> NoReturn:
+    """Print one error, as ``error: ...`` or, under ``--json``, as
+    ``{"error": {"code", "message", "details"}}`` on stderr; then exit."""
+    if state.json:
+        body = {"error": error.to_dict()}
+        print(json.dumps(body, default=str, ensure_ascii=False), file=sys.stderr)
+    else:
+        line = f"[bold red]error:[/] {escape(error.message)}"
+        err_console.print(line, highlight=False)
     raise typer.Exit(code)
 
 
 def guarded(fn: Callable[..., T]) -> Callable[..., T]:
-    """Turn Annotary errors into one clear line and exit status 1."""
+    """Turn errors into one clear line (or JSON object) and exit status 1.
+
+    Besides Annotary's own errors, an OSError (a path that cannot be read or
+    written) or a ValueError that escaped a check still ends as one line that
+    names what is wrong, never as a traceback.
+    """
     import functools
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> T:
+        if kwargs.get("as_json"):
+            state.json = True
         try:
             return fn(*args, **kwargs)
         except AnnotaryError as exc:
-            if kwargs.get("as_json") or state.json:
-                print(json.dumps({"error": exc.to_dict()}), file=sys.stderr)
-                raise typer.Exit(1) from None
-            fail(exc.message)
-            raise  # unreachable
+            report_error(exc)
+        except OSError as exc:
+            report_error(os_error(exc))
+        except ValueError as exc:
+            report_error(InvalidInput(str(exc) or type(exc).__name__))
 
     return wrapper
+
+
+def os_error(exc: OSError) -> AnnotaryError:
+    """An OSError as an Annotary error that names the path."""
+    reason = exc.strerror or str(exc)
+    if exc.filename is None:
+        return AnnotaryError(reason)
+    return AnnotaryError(f"{exc.filename}: {reason}", path=str(exc.filename))
+
+
+class AnnotaryGroup(TyperGroup):
+    """The root command: usage errors follow ``--json`` too.
+
+    Typer reports a bad option value or a missing argument itself, as text;
+    with ``--json`` anywhere on the command line it is the same JSON object
+    as every other error instead, with exit status 2.
+    """
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: Any = None,
+        **extra: Any,
+    ) -> Any:
+        self._wants_json = "--json" in args
+        with self._usage_errors():
+            return super().make_context(info_name, args, parent, **extra)
+
+    def invoke(self, ctx: Any) -> Any:
+        with self._usage_errors():
+            return super().invoke(ctx)
+
+    @contextmanager
+    def _usage_errors(self) -> Iterator[None]:
+        try:
+            yield
+        except typer.TyperException as exc:
+            # Typer ships its own click: its errors (usage, bad value, missing
+            # file) are TyperExceptions that can format their message.
+            message = getattr(exc, "format_message", None)
+            if not getattr(self, "_wants_json", False) or message is None:
+                raise
+            state.json = True
+            report_error(InvalidInput(message()), getattr(exc, "exit_code", 2))
 
 
 def emit(data: Any, as_json: bool, render: Callable[[Any], None]) -> None:

@@ -77,7 +77,9 @@ def prelabel_cmd(
     option: list[str] = typer.Option(
         [], "--option", "-o", help="Pre-labeler option KEY=VALUE; repeatable."
     ),
-    batch_size: int = typer.Option(32, "--batch-size", help="Items per batch."),
+    batch_size: int = typer.Option(
+        32, "--batch-size", min=1, max=1000, help="Items per batch (1 to 1000)."
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Pre-label a project's items with a registered model."""
@@ -210,7 +212,9 @@ def worker_cmd(
     drain: bool = typer.Option(
         False, "--drain", help="Stop when no job is queued instead of waiting."
     ),
-    poll: float = typer.Option(1.0, "--poll", help="Seconds between looks."),
+    poll: float = typer.Option(
+        1.0, "--poll", min=0.01, max=3600, help="Seconds between looks."
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Run queued jobs (pre-label, retrain, ...) until stopped."""

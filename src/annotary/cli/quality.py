@@ -16,6 +16,7 @@ from annotary.cli.common import (
     table,
     workspace,
 )
+from annotary.core.ids import MAX_VERSION
 from annotary.services import projects
 
 quality = LazyModule("annotary.services.quality")
@@ -34,9 +35,15 @@ def register(app: typer.Typer) -> None:
 def quality_command(
     project: str = typer.Argument(..., help="Project name or id."),
     guideline_version: int | None = typer.Option(
-        None, "--guideline-version", help="Only work done under this guideline."
+        None,
+        "--guideline-version",
+        min=1,
+        max=MAX_VERSION,
+        help="Only work done under this guideline (versions start at 1).",
     ),
-    iou_threshold: float = typer.Option(0.5, "--iou", help="Least IoU of a match."),
+    iou_threshold: float = typer.Option(
+        0.5, "--iou", min=0.0, max=1.0, help="Least IoU of a match (0 to 1)."
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Agreement, gold accuracy, rejection rate, annotator cards, model assistance."""

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import mimetypes
+import os
 from collections.abc import Iterator, Sequence
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -120,9 +121,23 @@ class Client:
         self._http.close()
 
     def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        response = self._http.request(method, path, **kwargs)
+        with self._reaching():
+            response = self._http.request(method, path, **kwargs)
         raise_for_error(response)
         return response
+
+    @contextmanager
+    def _reaching(self) -> Iterator[None]:
+        """Transport failures (no server, timeout, broken connection) as
+        :class:`Unavailable`, naming the server's URL."""
+        try:
+            yield
+        except httpx.TransportError as exc:
+            url = str(self._http.base_url)
+            reason = str(exc) or type(exc).__name__
+            raise errors.Unavailable(
+                f"cannot reach the Annotary server at {url}: {reason}", url=url
+            ) from exc
 
     def _json(self, method: str, path: str, **kwargs: Any) -> Any:
         return self._request(method, path, **kwargs).json()
@@ -420,7 +435,16 @@ class Client:
     def _download(self, method: str, path: str, out: str | Path, **kwargs: Any) -> Path:
         """Stream a file answer to ``out`` (a folder takes the server's name)."""
         target = Path(out)
-        with self._http.stream(method, path, **kwargs) as response:
+        folder = target if target.is_dir() else target.parent
+        if str(out).endswith(("/", os.sep)) and not target.is_dir():
+            folder = target
+        if not folder.is_dir():
+            raise errors.InvalidInput(
+                f"cannot write to {out}: the folder {folder} does not exist",
+                field="out",
+                path=str(out),
+            )
+        with self._reaching(), self._http.stream(method, path, **kwargs) as response:
             if not response.is_success:
                 response.read()
                 raise_for_error(response)
@@ -428,9 +452,16 @@ class Client:
             self.last_export_report = json.loads(report) if report else None
             if target.is_dir():
                 target = target / _filename(response)
-            with target.open("wb") as sink:
-                for chunk in response.iter_bytes():
-                    sink.write(chunk)
+            try:
+                with target.open("wb") as sink:
+                    for chunk in response.iter_bytes():
+                        sink.write(chunk)
+            except OSError as exc:
+                raise errors.InvalidInput(
+                    f"cannot write to {target}: {exc.strerror or exc}",
+                    field="out",
+                    path=str(target),
+                ) from exc
         return target
 
     # Splits and snapshots ----------------------------------------------------

@@ -10,6 +10,7 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import Connection, RowMapping, bindparam, delete, select, update
 
 from annotary.core.checks import Target, region_problems
+from annotary.core.ids import is_id
 from annotary.core.models import (
     ROLE_RANK,
     Annotation,
@@ -231,7 +232,7 @@ def _item_for(conn: Connection, item_id: int, actor: User | None) -> RowMapping:
     """The item's row for a new annotation by ``actor``, checked like
     `item_row` + `can_see_item`, with the actor's role and assignment on it
     (``_role``, ``_assignment``, ``_assignment_state``) in one query."""
-    if not 0 < item_id < 2**63:
+    if not is_id(item_id):
         raise NotFound(f"no item with id {item_id}")
     uid = actor.id if actor is not None else -1
     row = conn.execute(_ITEM_FOR, {"iid": item_id, "uid": uid}).mappings().first()

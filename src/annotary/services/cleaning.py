@@ -18,7 +18,7 @@ from typing import Any, Literal
 from sqlalchemy import Connection, RowMapping, bindparam, case, func, select, update
 
 from annotary import clean, plugins
-from annotary.clean.base import base_name, checks_for
+from annotary.clean.base import base_name, checks_for, merge_params
 from annotary.core.models import Role, User
 from annotary.errors import Conflict, InvalidInput, NotFound, Unavailable
 from annotary.jobs import JobContext, handler, submit_job
@@ -97,6 +97,13 @@ def _validate_params(
             field="params",
             unknown=unknown,
         )
+    # Names and types of each check's parameters, before any work is queued.
+    for check in checks:
+        defaults = getattr(check, "defaults", {})
+        for key in (base_name(check.name), check.name):
+            if key in params and defaults:
+                nullable = getattr(check, "nullable_params", ())
+                merge_params(check.name, defaults, params[key], nullable=nullable)
 
 
 def run_cleaning(
@@ -396,9 +403,20 @@ def list_flags(
     return {"total": int(total), "flags": [_flag_dict(row) for row in rows]}
 
 
+def _known_check(check: str) -> None:
+    try:
+        plugins.checks.resolve(check)
+    except NotFound:
+        raise InvalidInput(
+            f"no check named {check!r}; known: {', '.join(plugins.checks.names())}",
+            field="check",
+        ) from None
+
+
 def _conditions(check: str | None, min_score: float | None) -> list[Any]:
     conditions: list[Any] = []
     if check:
+        _known_check(check)
         conditions.append(_check_filter(check))
     if min_score is not None:
         conditions.append(t.flags.c.score >= float(min_score))
@@ -467,13 +485,7 @@ def count_for_threshold(
     For a live count next to a slider: ``{"check", "threshold", "items",
     "flags"}``.
     """
-    try:
-        plugins.checks.resolve(check)
-    except NotFound:
-        raise InvalidInput(
-            f"no check named {check!r}; known: {', '.join(plugins.checks.names())}",
-            field="check",
-        ) from None
+    _known_check(check)
     with ws.db.read() as conn:
         require_role(conn, actor, project_id, Role.manager)
         scope = (

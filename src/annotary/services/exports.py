@@ -258,6 +258,63 @@ def download_stem(project_name: str, format_name: str) -> str:
     return f"{file_stem(project_name)}-{format_name}"
 
 
+# The built-in formats' options and their kinds. The CLI gives every value as
+# text; JSON gives real types. Either way a format sees the right type, and a
+# value that is neither ("maybe" for a flag) is refused, naming the option.
+BOOLEAN_OPTIONS = frozenset({"copy_media", "per_split"})
+COUNT_OPTIONS = frozenset({"shard_size"})
+TEXT_OPTIONS = frozenset({"scheme", "tokenizer", "task", "which"})
+TRUE_WORDS = frozenset({"true", "yes", "on", "1"})
+FALSE_WORDS = frozenset({"false", "no", "off", "0"})
+
+
+def typed_options(format: str, options: dict[str, Any]) -> dict[str, Any]:
+    """Export options with booleans as booleans and counts as integers.
+
+    Example:
+        >>> typed_options("coco.v1", {"copy_media": "false"})
+        {'copy_media': False}
+    """
+    typed = dict(options)
+    for key, value in options.items():
+        if key in BOOLEAN_OPTIONS:
+            typed[key] = _boolean(format, key, value)
+        elif key in COUNT_OPTIONS:
+            typed[key] = _count(format, key, value)
+        elif key in TEXT_OPTIONS and not isinstance(value, str):
+            raise InvalidInput(
+                f"{format}: option {key} must be text, not {value!r}", field=key
+            )
+    return typed
+
+
+def _boolean(format: str, key: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    word = value.strip().lower() if isinstance(value, str) else None
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise InvalidInput(
+        f"{format}: option {key} must be true or false, not {value!r}", field=key
+    )
+
+
+def _count(format: str, key: str, value: Any) -> int:
+    number: int | None = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        number = int(value)
+    if number is None or not 1 <= number <= 2**31 - 1:
+        raise InvalidInput(
+            f"{format}: option {key} must be a whole number from 1, not {value!r}",
+            field=key,
+        )
+    return number
+
+
 @contextmanager
 def _staged(out: Path) -> Iterator[Path]:
     """A stand-in for ``out`` in a hidden folder beside it.
@@ -267,8 +324,19 @@ def _staged(out: Path) -> Iterator[Path]:
     leaves nothing half-written at ``out``.
     """
     made = [p for p in [out.parent, *out.parent.parents] if not p.exists()]
-    out.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=".annotary-export-", dir=out.parent))
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        stage = Path(tempfile.mkdtemp(prefix=".annotary-export-", dir=out.parent))
+    except OSError as exc:
+        for folder in made:
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise InvalidInput(
+            f"cannot write the export to {out}: cannot create files in "
+            f"{out.parent} ({exc.strerror or exc})",
+            field="out",
+            path=str(out),
+        ) from None
     staged = stage / out.name
     # The format tells a file target from a folder by what exists there.
     if out.is_file():
@@ -330,6 +398,7 @@ def export_project(
             format=fmt.name,
         )
     native = fmt.name.startswith("jsonl.")
+    options = typed_options(fmt.name, options)
     which = options.pop("which", "all" if native else "final")
     if fmt.export_options is not None:
         unknown = sorted(set(options) - fmt.export_options)

@@ -12,6 +12,7 @@ import orjson
 from sqlalchemy import Connection, RowMapping, and_, exists, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from annotary.core.ids import is_id, parse_id
 from annotary.core.models import (
     Item,
     ItemDraft,
@@ -231,7 +232,7 @@ def can_see_item(conn: Connection, actor: User | None, item: RowMapping) -> None
 
 
 def item_row(conn: Connection, item_id: int) -> RowMapping:
-    if not 0 < item_id < 2**63:
+    if not is_id(item_id):
         raise NotFound(f"no item with id {item_id}")
     row = (
         conn.execute(select(t.items).where(t.items.c.id == item_id)).mappings().first()
@@ -387,8 +388,13 @@ def list_items(
 
 
 def _user_id(conn: Connection, annotator: int | str) -> int:
-    if isinstance(annotator, int) or str(annotator).isdigit():
-        return int(annotator)
+    if isinstance(annotator, int) or (
+        str(annotator).isascii() and str(annotator).isdigit()
+    ):
+        uid = parse_id(annotator)
+        if uid is None:
+            raise NotFound(f"no user with id {annotator}", field="annotator")
+        return uid
     uid = conn.execute(
         select(t.users.c.id).where(t.users.c.username == annotator)
     ).scalar()

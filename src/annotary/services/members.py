@@ -9,21 +9,11 @@ from __future__ import annotations
 from sqlalchemy import Connection, delete, select
 
 from annotary.core.models import ROLE_RANK, Role, User
-from annotary.errors import InvalidInput, NotFound, PermissionDenied
+from annotary.errors import NotFound, PermissionDenied
 from annotary.services.audit import record
-from annotary.services.users import require_role
+from annotary.services.users import parse_role, require_role
 from annotary.services.workspace import Workspace
 from annotary.storage import tables as t
-
-
-def _parse_role(value: str) -> Role:
-    try:
-        return Role(value)
-    except ValueError:
-        names = ", ".join(r.value for r in Role)
-        raise InvalidInput(
-            f"role {value!r} is not one of {names}", field="role"
-        ) from None
 
 
 def _current_role(conn: Connection, project_id: int, user_id: int) -> Role | None:
@@ -67,7 +57,7 @@ def set_member(
     actor: User | None = None,
 ) -> dict[str, object]:
     """Give ``user_id`` ``role`` in the project (add or change a membership)."""
-    new = _parse_role(role)
+    new = parse_role(role)
     with ws.db.write() as conn:
         _check_may_change(conn, actor, project_id, user_id, new)
         conn.execute(

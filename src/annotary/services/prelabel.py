@@ -22,6 +22,7 @@ from typing import Any, cast
 from sqlalchemy import Connection, and_, bindparam, delete, func, select, update
 
 from annotary import plugins
+from annotary.core.ids import is_id
 from annotary.core.models import (
     Annotation,
     AnnotationState,
@@ -367,7 +368,7 @@ def _check_items(conn: Connection, project: Project, item_ids: Sequence[int]) ->
     if not item_ids:
         raise InvalidInput("nothing to pre-label: item_ids is empty", field="item_ids")
     wanted = set(item_ids)
-    valid = [i for i in wanted if 0 < i < 2**63]
+    valid = [i for i in wanted if is_id(i)]
     found: set[int] = set()
     for start in range(0, len(valid), 500):
         chunk = valid[start : start + 500]

@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import Connection, RowMapping, bindparam, func, select, update
 
+from annotary.core.ids import parse_id
 from annotary.core.models import DATA_KINDS, Project, ProjectSettings, Role, User
 from annotary.core.schema import DEFAULT_TOOLS, Guideline, LabelSchema, parse_schema
 from annotary.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -87,10 +88,11 @@ def load_project(conn: Connection, project_id: int) -> Project:
 
 def resolve_project(ws: Workspace, ref: str | int) -> int:
     """A project id from an id or a name (the CLI takes either)."""
+    wanted = parse_id(ref)
     with ws.db.read() as conn:
-        if isinstance(ref, int) or str(ref).isdigit():
+        if wanted is not None:
             found = conn.execute(
-                select(t.projects.c.id).where(t.projects.c.id == int(ref))
+                select(t.projects.c.id).where(t.projects.c.id == wanted)
             ).scalar()
             if found is not None:
                 return int(found)

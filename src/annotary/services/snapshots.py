@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError
 
+from annotary.core.ids import parse_id
 from annotary.core.models import Annotation, Item, Role, User
 from annotary.errors import Conflict, InvalidInput, NotFound
 from annotary.formats.naming import file_stem
@@ -290,8 +291,11 @@ def write_archive(
 
 def resolve_snapshot(ws: Workspace, ref: str | int) -> int:
     """A snapshot id from an id or ``PROJECT:NAME``."""
-    if isinstance(ref, int) or str(ref).isdigit():
-        return int(ref)
+    if isinstance(ref, int) or (str(ref).isascii() and str(ref).isdigit()):
+        wanted = parse_id(ref)
+        if wanted is None:
+            raise NotFound(f"no snapshot with id {ref}", snapshot=str(ref))
+        return wanted
     project, sep, name = str(ref).rpartition(":")
     if not sep:
         raise InvalidInput(f"snapshot {ref!r}: give an id or PROJECT:NAME")

@@ -251,8 +251,19 @@ def revoke_tokens(ws: Workspace, user: User) -> int:
 # Roles -------------------------------------------------------------------
 
 
+def parse_role(value: Role | str) -> Role:
+    """A role from its name; a clear error naming the roles otherwise."""
+    try:
+        return Role(value)
+    except ValueError:
+        names = ", ".join(r.value for r in Role)
+        raise InvalidInput(
+            f"role {value!r} is not one of {names}", field="role"
+        ) from None
+
+
 def set_role(ws: Workspace, project_id: int, user_id: int, role: Role | str) -> None:
-    role = Role(role)
+    role = parse_role(role)
     with ws.db.write() as conn:
         conn.execute(
             delete(t.memberships).where(

@@ -41,6 +41,17 @@ class Settings:
     session_hours: float = 12.0
     allow_signup: bool = False
 
+    def __post_init__(self) -> None:
+        for spec in fields(self):
+            value = getattr(self, spec.name)
+            problem = _setting_problem(spec.name, str(spec.type), value)
+            if problem:
+                raise InvalidInput(
+                    f"setting {spec.name} ({CONFIG_NAME} or "
+                    f"ANNOTARY_{spec.name.upper()}) {problem}, not {value!r}",
+                    field=spec.name,
+                )
+
     @classmethod
     def load(cls, root: Path) -> Settings:
         data: dict[str, Any] = {}
@@ -64,6 +75,42 @@ class Settings:
         return cls(**data)
 
 
+PORT_RANGE = (1, 65535)
+# Settings that count something: zero or less means nothing would work.
+POSITIVE = frozenset(
+    {
+        "max_upload_mb",
+        "max_archive_members",
+        "max_archive_mb",
+        "max_image_pixels",
+        "max_text_bytes",
+        "session_hours",
+    }
+)
+
+
+def _setting_problem(name: str, kind: str, value: Any) -> str | None:
+    """Why a setting's value is wrong for its type and range (None if right)."""
+    if kind == "bool":
+        return None if isinstance(value, bool) else "must be true or false"
+    if kind in ("int", "float"):
+        whole = isinstance(value, int) and not isinstance(value, bool)
+        if not whole and not (kind == "float" and isinstance(value, float)):
+            return f"must be a {'whole ' if kind == 'int' else ''}number"
+        if name == "port" and not PORT_RANGE[0] <= value <= PORT_RANGE[1]:
+            return "must be a port from 1 to 65535"
+        if name in POSITIVE and not value > 0:
+            return "must be more than 0"
+        return None
+    if kind == "str":
+        return None if isinstance(value, str) else "must be text"
+    if kind.startswith("list"):
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return None
+        return "must be a list of text"
+    return None
+
+
 def _coerce(raw: str, kind: Any, name: str) -> Any:
     kind = str(kind)
     try:
@@ -72,7 +119,10 @@ def _coerce(raw: str, kind: Any, name: str) -> Any:
         if kind == "float":
             return float(raw)
         if kind == "bool":
-            return raw.strip().lower() in ("1", "true", "yes", "on")
+            word = raw.strip().lower()
+            if word not in ("1", "true", "yes", "on", "0", "false", "no", "off", ""):
+                raise ValueError(word)
+            return word in ("1", "true", "yes", "on")
         if kind.startswith("list"):
             return [part for part in raw.split(os.pathsep) if part]
     except ValueError:

@@ -19,7 +19,9 @@ from typing import Any
 
 import orjson
 from sqlalchemy import Connection, CursorResult, Engine, create_engine, event
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DataError, DBAPIError
+
+from annotary.errors import InvalidInput
 
 log = logging.getLogger("annotary.storage")
 VERSIONS = Path(__file__).parent / "migrations" / "versions"
@@ -88,7 +90,7 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn:
+        with _numbers_in_range(), self.engine.connect() as conn:
             if self.is_sqlite:
                 conn.exec_driver_sql("BEGIN")
             try:
@@ -99,6 +101,11 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """One write transaction: committed on success, rolled back on error."""
+        with _numbers_in_range(), self._write() as conn:
+            yield conn
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
         if self.is_sqlite:
             with self._write_lock, self.engine.connect() as conn:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
@@ -111,6 +118,36 @@ class Database:
         else:
             with self.engine.begin() as conn:
                 yield conn
+
+
+@contextmanager
+def _numbers_in_range() -> Iterator[None]:
+    """A number the database cannot hold is bad input, never a server fault.
+
+    Callers check ids at the edge; this is the net under them. SQLite refuses
+    an integer past 64 bits with OverflowError, PostgreSQL with SQLSTATE
+    22003 (numeric_value_out_of_range, also past 32 bits in an INTEGER).
+    """
+    try:
+        yield
+    except OverflowError as exc:
+        if "SQLite" not in str(exc):
+            raise
+        raise InvalidInput(
+            "a number in the request is too large to store", reason=str(exc)
+        ) from exc
+    except DataError as exc:
+        if _sqlstate(exc) != "22003":
+            raise
+        raise InvalidInput(
+            "a number in the request is out of range for the database"
+        ) from exc
+
+
+def _sqlstate(exc: DBAPIError) -> str | None:
+    orig = exc.orig
+    state = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    return str(state) if state else None
 
 
 def _configure_sqlite(engine: Engine) -> None:

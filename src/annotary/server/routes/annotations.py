@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from annotary.server.auth import WS, Actor
+from annotary.server.params import BodyId, BodyVersion, PathId, QueryVersion
 from annotary.services import annotations as service
 
 router = APIRouter(tags=["annotations"])
@@ -19,20 +20,20 @@ class NewAnnotation(BaseModel):
     regions: list[dict[str, Any]] = Field(default_factory=list)
     state: Literal["draft", "submitted"] = "submitted"
     lead_time: float | None = Field(default=None, ge=0)
-    parent_id: int | None = None
+    parent_id: BodyId | None = None
 
 
 class AnnotationChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    version: int
+    version: BodyVersion
     regions: list[dict[str, Any]] | None = None
     state: Literal["draft", "submitted", "accepted", "rejected"] | None = None
     lead_time: float | None = Field(default=None, ge=0)
 
 
 @router.get("/items/{iid}/annotations")
-def list_annotations(iid: int, ws: WS, actor: Actor) -> list[dict[str, Any]]:
+def list_annotations(iid: PathId, ws: WS, actor: Actor) -> list[dict[str, Any]]:
     """The annotations the caller may see on the item."""
     found = service.list_annotations(ws, iid, actor=actor)
     return [a.model_dump(mode="json") for a in found]
@@ -40,7 +41,7 @@ def list_annotations(iid: int, ws: WS, actor: Actor) -> list[dict[str, Any]]:
 
 @router.post("/items/{iid}/annotations", status_code=201)
 def create_annotation(
-    iid: int, body: NewAnnotation, ws: WS, actor: Actor
+    iid: PathId, body: NewAnnotation, ws: WS, actor: Actor
 ) -> dict[str, Any]:
     """A new annotation by the caller, a draft or submitted."""
     made = service.create_annotation(
@@ -56,13 +57,13 @@ def create_annotation(
 
 
 @router.get("/annotations/{aid}")
-def get_annotation(aid: int, ws: WS, actor: Actor) -> dict[str, Any]:
+def get_annotation(aid: PathId, ws: WS, actor: Actor) -> dict[str, Any]:
     return service.get_annotation(ws, aid, actor=actor).model_dump(mode="json")
 
 
 @router.put("/annotations/{aid}")
 def update_annotation(
-    aid: int, body: AnnotationChange, ws: WS, actor: Actor
+    aid: PathId, body: AnnotationChange, ws: WS, actor: Actor
 ) -> dict[str, Any]:
     """Change it if ``version`` is still current; 409 with the current one if not."""
     changed = service.update_annotation(
@@ -79,6 +80,6 @@ def update_annotation(
 
 @router.delete("/annotations/{aid}", status_code=204)
 def delete_annotation(
-    aid: int, ws: WS, actor: Actor, version: int | None = None
+    aid: PathId, ws: WS, actor: Actor, version: QueryVersion | None = None
 ) -> None:
     service.delete_annotation(ws, aid, version=version, actor=actor)

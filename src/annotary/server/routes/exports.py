@@ -17,6 +17,7 @@ from annotary import plugins
 from annotary.core.models import Role
 from annotary.errors import InvalidInput, NotFound
 from annotary.server.auth import WS, Actor
+from annotary.server.params import PathId
 from annotary.services import exports, overview
 
 router = APIRouter(prefix="/projects/{pid}/exports", tags=["exports"])
@@ -32,7 +33,7 @@ class ExportRequest(BaseModel):
 
 
 @router.get("/formats")
-def export_formats(pid: int, ws: WS, actor: Actor) -> list[dict[str, Any]]:
+def export_formats(pid: PathId, ws: WS, actor: Actor) -> list[dict[str, Any]]:
     """The registered formats that can hold this project's data (managers)."""
     overview.check_role(ws, pid, Role.manager, actor=actor)
     kind = overview.project_summary(ws, pid, actor=actor)["kind"]
@@ -51,7 +52,7 @@ def export_formats(pid: int, ws: WS, actor: Actor) -> list[dict[str, Any]]:
     response_class=FileResponse,
     responses={200: {"content": {"application/octet-stream": {}}}},
 )
-def export(pid: int, body: ExportRequest, ws: WS, actor: Actor) -> FileResponse:
+def export(pid: PathId, body: ExportRequest, ws: WS, actor: Actor) -> FileResponse:
     """Write the export and send it: the file itself, or a zip of a folder.
 
     The format's report (items, annotations, what it left out, warnings)

@@ -17,6 +17,7 @@ from starlette.datastructures import FormData, UploadFile
 from annotary.core.models import Role, User
 from annotary.errors import InvalidInput
 from annotary.server.auth import WS, Actor
+from annotary.server.params import PathId
 from annotary.services import imports, overview, uploads
 from annotary.services.workspace import Workspace
 
@@ -60,7 +61,7 @@ class PathImport(BaseModel):
 
 
 @router.post("", openapi_extra=_UPLOAD_SCHEMA)
-async def upload(pid: int, request: Request, ws: WS, actor: Actor) -> dict[str, Any]:
+async def upload(pid: PathId, request: Request, ws: WS, actor: Actor) -> dict[str, Any]:
     """Import uploaded files (``files`` parts); returns the import report."""
     await run_in_threadpool(overview.check_role, ws, pid, Role.manager, actor=actor)
     form = await request.form(max_files=MAX_FILES, max_fields=100)
@@ -78,7 +79,7 @@ async def upload(pid: int, request: Request, ws: WS, actor: Actor) -> dict[str, 
 
 @router.post("/paths")
 def import_server_paths(
-    pid: int, body: PathImport, ws: WS, actor: Actor
+    pid: PathId, body: PathImport, ws: WS, actor: Actor
 ) -> dict[str, Any]:
     """Import files or folders on the server, only under ``import_roots``."""
     report = uploads.import_server_paths(
@@ -133,7 +134,7 @@ def _safe_name(raw: str | None, index: int) -> str:
 
 def _import_uploads(
     ws: Workspace,
-    pid: int,
+    pid: PathId,
     uploads: list[UploadFile],
     fields: dict[str, Any],
     actor: User,

@@ -6,7 +6,7 @@ import mimetypes
 from pathlib import Path
 from typing import Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -14,7 +14,9 @@ from annotary.core.models import Item
 from annotary.errors import NotFound
 from annotary.media.store import MediaStore
 from annotary.server.auth import WS, Actor
+from annotary.server.params import BodyId, PathId
 from annotary.services import items
+from annotary.services.items import MAX_PAGE
 from annotary.services.workspace import Workspace
 
 router = APIRouter(tags=["items"])
@@ -34,18 +36,18 @@ class ItemChange(BaseModel):
 class Bulk(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    ids: list[int] = Field(max_length=100_000)
+    ids: list[BodyId] = Field(max_length=100_000)
     action: Literal["exclude", "include", "requeue"]
     reason: str | None = None
 
 
 @router.get("/projects/{pid}/items")
 def list_items(
-    pid: int,
+    pid: PathId,
     ws: WS,
     actor: Actor,
     cursor: str | None = None,
-    limit: int = 50,
+    limit: int = Query(default=50, ge=1, le=MAX_PAGE),
     status: str | None = None,
     label: str | None = None,
     annotator: str | None = None,
@@ -72,7 +74,7 @@ def list_items(
 
 
 @router.post("/projects/{pid}/items/bulk")
-def bulk_update(pid: int, body: Bulk, ws: WS, actor: Actor) -> dict[str, int]:
+def bulk_update(pid: PathId, body: Bulk, ws: WS, actor: Actor) -> dict[str, int]:
     """Exclude, include or requeue many items at once (managers)."""
     changed = items.bulk_update(
         ws, pid, body.ids, body.action, actor=actor, reason=body.reason
@@ -81,12 +83,12 @@ def bulk_update(pid: int, body: Bulk, ws: WS, actor: Actor) -> dict[str, int]:
 
 
 @router.get("/items/{iid}")
-def get_item(iid: int, ws: WS, actor: Actor) -> dict[str, Any]:
+def get_item(iid: PathId, ws: WS, actor: Actor) -> dict[str, Any]:
     return items.get_item(ws, iid, actor=actor).model_dump(mode="json")
 
 
 @router.patch("/items/{iid}")
-def update_item(iid: int, body: ItemChange, ws: WS, actor: Actor) -> dict[str, Any]:
+def update_item(iid: PathId, body: ItemChange, ws: WS, actor: Actor) -> dict[str, Any]:
     """Exclude or include an item, or set its split (managers)."""
     changed = items.update_item(
         ws,
@@ -104,7 +106,7 @@ def update_item(iid: int, body: ItemChange, ws: WS, actor: Actor) -> dict[str, A
     response_class=FileResponse,
     responses={200: {"content": {"application/octet-stream": {}}}},
 )
-def get_media(iid: int, ws: WS, actor: Actor) -> FileResponse:
+def get_media(iid: PathId, ws: WS, actor: Actor) -> FileResponse:
     """The item's stored file, inline, with its content type."""
     item = items.get_item(ws, iid, actor=actor)
     path = _media_path(ws, item)

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from annotary.lazy import LazyModule
 from annotary.prelabel.base import HOLDOUT_SHARE
 from annotary.server.auth import WS, Actor
+from annotary.server.params import PathId
 
 prelabel = LazyModule("annotary.services.prelabel")
 
@@ -43,7 +44,7 @@ def models(actor: Actor, kind: str | None = None) -> list[dict[str, Any]]:
 
 @router.post("/projects/{pid}/prelabel", status_code=202)
 def start_prelabel(
-    pid: int, body: PrelabelRequest, ws: WS, actor: Actor
+    pid: PathId, body: PrelabelRequest, ws: WS, actor: Actor
 ) -> dict[str, Any]:
     """Queue a pre-labeling job over the chosen items (managers); the job."""
     job_id = prelabel.submit_prelabel(
@@ -61,7 +62,7 @@ def start_prelabel(
 
 @router.post("/projects/{pid}/retrain", status_code=202)
 def start_retrain(
-    pid: int, ws: WS, actor: Actor, body: RetrainRequest | None = None
+    pid: PathId, ws: WS, actor: Actor, body: RetrainRequest | None = None
 ) -> dict[str, Any]:
     """Queue a retrain of the project's text classifier (managers); the job."""
     body = body or RetrainRequest()
@@ -78,24 +79,24 @@ def start_retrain(
 
 
 @router.get("/jobs/{job_id}")
-def job(job_id: int, ws: WS, actor: Actor) -> dict[str, Any]:
+def job(job_id: PathId, ws: WS, actor: Actor) -> dict[str, Any]:
     """A job's state, progress (done of total) and result."""
     return prelabel.project_job(ws, job_id, actor=actor)
 
 
 @router.post("/jobs/{job_id}/cancel")
-def cancel(job_id: int, ws: WS, actor: Actor) -> dict[str, Any]:
+def cancel(job_id: PathId, ws: WS, actor: Actor) -> dict[str, Any]:
     """Cancel a queued or running job; it stops at its next progress report."""
     return prelabel.cancel_project_job(ws, job_id, actor=actor)
 
 
 @router.get("/projects/{pid}/assistance")
-def assistance(pid: int, ws: WS, actor: Actor) -> dict[str, Any]:
+def assistance(pid: PathId, ws: WS, actor: Actor) -> dict[str, Any]:
     """What people changed in each model version's suggestions (managers)."""
     return prelabel.assistance_report(ws, pid, actor=actor)
 
 
 @router.get("/projects/{pid}/learning-curve")
-def learning_curve(pid: int, ws: WS, actor: Actor) -> list[dict[str, Any]]:
+def learning_curve(pid: PathId, ws: WS, actor: Actor) -> list[dict[str, Any]]:
     """Held-out accuracy after each retrain, oldest first."""
     return prelabel.learning_curve(ws, pid, actor=actor)

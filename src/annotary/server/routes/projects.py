@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict
 
 from annotary.core.models import DataKind
 from annotary.server.auth import WS, Actor
+from annotary.server.params import PathId
 from annotary.services import overview, projects
 
 router = APIRouter(prefix="/projects", tags=["projects"])
@@ -56,13 +57,13 @@ def create_project(body: NewProject, ws: WS, actor: Actor) -> dict[str, Any]:
 
 
 @router.get("/{pid}")
-def get_project(pid: int, ws: WS, actor: Actor) -> dict[str, Any]:
+def get_project(pid: PathId, ws: WS, actor: Actor) -> dict[str, Any]:
     return overview.project_summary(ws, pid, actor=actor)
 
 
 @router.patch("/{pid}")
 def update_project(
-    pid: int, body: ProjectChange, ws: WS, actor: Actor
+    pid: PathId, body: ProjectChange, ws: WS, actor: Actor
 ) -> dict[str, Any]:
     """Rename, describe or change settings (managers)."""
     projects.update_project(

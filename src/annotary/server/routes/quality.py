@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from annotary.lazy import LazyModule
 from annotary.server.auth import WS, Actor
+from annotary.server.params import BodyId, BodyVersion, PathId, QueryId, QueryVersion
 from annotary.services import gold, review
 
 quality = LazyModule("annotary.services.quality")
@@ -34,21 +35,21 @@ class ReviewDecision(BaseModel):
     decision: Literal["accept", "reject", "fix"]
     comment: str = ""
     regions: list[dict[str, Any]] | None = None
-    version: int | None = None
+    version: BodyVersion | None = None
 
 
 class GoldAnswers(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    answers: dict[int, list[dict[str, Any]]]
+    answers: dict[BodyId, list[dict[str, Any]]]
 
 
 @router.get("/projects/{pid}/quality")
 def quality_report(
-    pid: int,
+    pid: PathId,
     ws: WS,
     actor: Actor,
-    guideline_version: int | None = Query(default=None, ge=1),
+    guideline_version: QueryVersion | None = None,
     iou_threshold: float = Query(default=0.5, gt=0, le=1),
 ) -> dict[str, Any]:
     """Agreement, confusion, gold accuracy, rejection rate, timeline, cards."""
@@ -63,7 +64,7 @@ def quality_report(
 
 @router.post("/projects/{pid}/consensus")
 def consensus(
-    pid: int, ws: WS, actor: Actor, body: ConsensusRequest | None = None
+    pid: PathId, ws: WS, actor: Actor, body: ConsensusRequest | None = None
 ) -> dict[str, Any]:
     """Store one consensus annotation per item (managers)."""
     method = body.method if body else "majority"
@@ -72,7 +73,7 @@ def consensus(
 
 @router.post("/projects/{pid}/label-errors")
 def label_errors(
-    pid: int, ws: WS, actor: Actor, body: LabelErrorsRequest | None = None
+    pid: PathId, ws: WS, actor: Actor, body: LabelErrorsRequest | None = None
 ) -> list[dict[str, Any]]:
     """Rank likely label errors and flag them for review (managers)."""
     top = body.top if body else 50
@@ -81,7 +82,7 @@ def label_errors(
 
 @router.get("/projects/{pid}/reviews/queue")
 def review_queue(
-    pid: int,
+    pid: PathId,
     ws: WS,
     actor: Actor,
     limit: int = Query(default=50, ge=1, le=1000),
@@ -96,7 +97,7 @@ def review_queue(
 
 @router.post("/annotations/{aid}/review")
 def review_annotation(
-    aid: int, body: ReviewDecision, ws: WS, actor: Actor
+    aid: PathId, body: ReviewDecision, ws: WS, actor: Actor
 ) -> dict[str, Any]:
     """Accept, reject with a comment, or fix (a new version by the reviewer)."""
     return review.review_annotation(
@@ -111,7 +112,7 @@ def review_annotation(
 
 
 @router.get("/annotations/{aid}/reviews")
-def reviews_of(aid: int, ws: WS, actor: Actor) -> list[dict[str, Any]]:
+def reviews_of(aid: PathId, ws: WS, actor: Actor) -> list[dict[str, Any]]:
     """The review history of an annotation."""
     return review.reviews_of(ws, aid, actor=actor)
 
@@ -120,7 +121,7 @@ def reviews_of(aid: int, ws: WS, actor: Actor) -> list[dict[str, Any]]:
     "/annotations/{aid}/gold-feedback",
     responses={204: {"description": "no feedback for this annotation"}},
 )
-def gold_feedback(aid: int, ws: WS, actor: Actor) -> Any:
+def gold_feedback(aid: PathId, ws: WS, actor: Actor) -> Any:
     """Whether a submitted gold item matched, when the project gives feedback."""
     feedback = quality.gold_feedback(ws, aid, actor)
     if feedback is None:
@@ -130,11 +131,11 @@ def gold_feedback(aid: int, ws: WS, actor: Actor) -> Any:
 
 @router.get("/projects/{pid}/audit")
 def audit_log(
-    pid: int,
+    pid: PathId,
     ws: WS,
     actor: Actor,
     limit: int = Query(default=200, ge=1, le=5000),
-    before: int | None = Query(default=None, ge=1),
+    before: QueryId | None = None,
     action: str | None = Query(default=None, min_length=1, max_length=50),
     user: str | None = Query(default=None, min_length=1, max_length=150),
 ) -> list[dict[str, Any]]:
@@ -149,19 +150,19 @@ def audit_log(
 
 
 @router.get("/projects/{pid}/audit/actions")
-def audit_actions(pid: int, ws: WS, actor: Actor) -> list[str]:
+def audit_actions(pid: PathId, ws: WS, actor: Actor) -> list[str]:
     """The action names in the project's audit log, sorted (managers)."""
     return review.audit_actions(ws, pid, actor=actor)
 
 
 @router.put("/projects/{pid}/gold")
-def set_gold(pid: int, body: GoldAnswers, ws: WS, actor: Actor) -> dict[str, int]:
+def set_gold(pid: PathId, body: GoldAnswers, ws: WS, actor: Actor) -> dict[str, int]:
     """Store gold answers (item id -> regions), replacing earlier ones."""
     return {"stored": quality.set_project_gold(ws, pid, body.answers, actor=actor)}
 
 
 @router.get("/projects/{pid}/gold")
-def get_gold(pid: int, ws: WS, actor: Actor) -> dict[str, list[dict[str, Any]]]:
+def get_gold(pid: PathId, ws: WS, actor: Actor) -> dict[str, list[dict[str, Any]]]:
     """The project's gold answers (managers)."""
     answers = gold.gold_answers(ws, pid, actor=actor)
     return {

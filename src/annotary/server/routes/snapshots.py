@@ -15,8 +15,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.background import BackgroundTask
 
 from annotary import plugins
+from annotary.core.ids import MAX_ID
 from annotary.errors import InvalidInput, NotFound
 from annotary.server.auth import WS, Actor
+from annotary.server.params import PathId
 from annotary.services import snapshots, splits
 
 router = APIRouter(tags=["datasets"])
@@ -35,7 +37,7 @@ class SplitRequest(BaseModel):
 
     strategy: Literal["random", "stratified"] = "random"
     ratios: dict[str, float] | None = Field(default=None, max_length=20)
-    seed: int = 0
+    seed: int = Field(default=0, ge=0, le=MAX_ID)
     group_by: str | None = Field(default=None, max_length=200)
     by_clusters: bool = True
     preview: bool = False
@@ -43,7 +45,7 @@ class SplitRequest(BaseModel):
 
 @router.post("/projects/{pid}/snapshots", status_code=201)
 def create_snapshot(
-    pid: int, body: SnapshotRequest, ws: WS, actor: Actor
+    pid: PathId, body: SnapshotRequest, ws: WS, actor: Actor
 ) -> dict[str, Any]:
     """Export the project now and freeze it with a manifest (managers)."""
     try:
@@ -57,25 +59,25 @@ def create_snapshot(
 
 
 @router.get("/projects/{pid}/snapshots")
-def list_snapshots(pid: int, ws: WS, actor: Actor) -> list[dict[str, Any]]:
+def list_snapshots(pid: PathId, ws: WS, actor: Actor) -> list[dict[str, Any]]:
     """The project's snapshots, oldest first (reviewers)."""
     return [_public(s) for s in snapshots.list_snapshots(ws, pid, actor=actor)]
 
 
 @router.get("/snapshots/{sid}")
-def get_snapshot(sid: int, ws: WS, actor: Actor) -> dict[str, Any]:
+def get_snapshot(sid: PathId, ws: WS, actor: Actor) -> dict[str, Any]:
     """One snapshot's summary: counts, items per split, manifest hash."""
     return _public(snapshots.get_snapshot(ws, sid, actor=actor))
 
 
 @router.get("/snapshots/{sid}/manifest")
-def get_manifest(sid: int, ws: WS, actor: Actor) -> dict[str, Any]:
+def get_manifest(sid: PathId, ws: WS, actor: Actor) -> dict[str, Any]:
     """The full manifest: item ids, annotation ids and versions, splits, sha256."""
     return snapshots.get_manifest(ws, sid, actor=actor)
 
 
 @router.get("/snapshots/{sid}/diff/{other}")
-def diff_snapshots(sid: int, other: int, ws: WS, actor: Actor) -> dict[str, Any]:
+def diff_snapshots(sid: PathId, other: PathId, ws: WS, actor: Actor) -> dict[str, Any]:
     """What changed from snapshot ``sid`` to snapshot ``other``."""
     return snapshots.diff_snapshots(ws, sid, other, actor=actor)
 
@@ -85,7 +87,7 @@ def diff_snapshots(sid: int, other: int, ws: WS, actor: Actor) -> dict[str, Any]
     response_class=FileResponse,
     responses={200: {"content": {"application/zip": {}}}},
 )
-def download_snapshot(sid: int, ws: WS, actor: Actor) -> FileResponse:
+def download_snapshot(sid: PathId, ws: WS, actor: Actor) -> FileResponse:
     """The frozen files and manifest.json as a zip, checked against their hashes."""
     folder = ws.tmp_dir / f"snapshot-{secrets.token_hex(8)}"
     folder.mkdir(parents=True)
@@ -103,7 +105,7 @@ def download_snapshot(sid: int, ws: WS, actor: Actor) -> FileResponse:
 
 
 @router.post("/projects/{pid}/splits")
-def make_split(pid: int, body: SplitRequest, ws: WS, actor: Actor) -> dict[str, Any]:
+def make_split(pid: PathId, body: SplitRequest, ws: WS, actor: Actor) -> dict[str, Any]:
     """Split the items and store it on them, or only preview it (managers)."""
     return splits.split_project(
         ws,
@@ -119,13 +121,13 @@ def make_split(pid: int, body: SplitRequest, ws: WS, actor: Actor) -> dict[str, 
 
 
 @router.get("/projects/{pid}/splits")
-def split_summary(pid: int, ws: WS, actor: Actor) -> dict[str, Any]:
+def split_summary(pid: PathId, ws: WS, actor: Actor) -> dict[str, Any]:
     """Items per split as stored now (reviewers)."""
     return splits.split_summary(ws, pid, actor=actor)
 
 
 @router.get("/projects/{pid}/leakage")
-def leakage(pid: int, ws: WS, actor: Actor) -> dict[str, Any]:
+def leakage(pid: PathId, ws: WS, actor: Actor) -> dict[str, Any]:
     """Exact and near duplicates that sit in different splits now (reviewers)."""
     return splits.leakage(ws, pid, actor=actor)
 
