@@ -114,6 +114,14 @@ def main() -> None:
         "class agreement (4 metrics) from a built table", lambda: class_agreement(table)
     )
     timed("pairwise Cohen's kappa, 10 pairs", lambda: pairwise_cohen_kappa(table))
+    strangers = {
+        i: {f"ann{2 * i}": "cat", f"ann{2 * i + 1}": "dog" if i % 3 else "cat"}
+        for i in range(5_000)
+    }
+    timed(
+        "pairwise Cohen's kappa, 10,000 annotators, 2 per item",
+        lambda: pairwise_cohen_kappa(strangers),
+    )
     timed("majority vote, 100,000 items", lambda: majority_vote(table))
     timed("Dawid-Skene, 100,000 items x 5", lambda: dawid_skene(table))
 

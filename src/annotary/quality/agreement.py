@@ -88,19 +88,12 @@ def cohen_kappa(
     for annotator in (first, second):
         if annotator not in table.annotators:
             return MetricResult.undefined(f"annotator {annotator!r} rated no item")
-    observed = confusion_matrix(table, first, second).astype(np.float64)
-    n = int(observed.sum())
-    if n == 0:
+    observed = confusion_matrix(table, first, second)
+    if not observed.any():
         return MetricResult.undefined(
             f"annotators {first!r} and {second!r} rated no item in common"
         )
-    if np.count_nonzero(observed.sum(axis=0) + observed.sum(axis=1)) < 2:
-        return MetricResult.undefined(_ONE_CATEGORY, n)
-
-    expected = np.outer(observed.sum(axis=1), observed.sum(axis=0)) / n
-    distance = _kappa_weights(len(table.categories), weights)
-    kappa = 1.0 - (distance * observed).sum() / (distance * expected).sum()
-    return MetricResult.of(float(kappa), n)
+    return _kappa(observed, weights)
 
 
 def pairwise_cohen_kappa(
@@ -113,16 +106,17 @@ def pairwise_cohen_kappa(
     not with every pair of annotators.
     """
     table = rating_table(ratings)
+    rows, firsts, seconds = _rated_pairs(table.codes != MISSING)
+    n_cols, q = len(table.annotators), len(table.categories)
+    pairs, which = np.unique(firsts * n_cols + seconds, return_inverse=True)
+    cells = (which * q + table.codes[rows, firsts]) * q + table.codes[rows, seconds]
+    observed = np.bincount(cells, minlength=len(pairs) * q * q)
     out = {}
-    for (j, k), rows in _column_pairs(table.codes != MISSING).items():
-        a, b = table.annotators[j], table.annotators[k]
-        shared = RatingTable(
-            tuple(table.items[i] for i in rows.tolist()),
-            (a, b),
-            table.categories,
-            table.codes[np.ix_(rows, np.array([j, k]))],
-        )
-        out[a, b] = cohen_kappa(shared, a, b, weights)
+    for pair, matrix in zip(
+        pairs.tolist(), observed.reshape(len(pairs), q, q), strict=True
+    ):
+        j, k = divmod(pair, n_cols)
+        out[table.annotators[j], table.annotators[k]] = _kappa(matrix, weights)
     return out
 
 
@@ -330,34 +324,37 @@ def _item_agreement(counts: IntArray) -> FloatArray:
     return np.asarray(agreeing / (per_item * (per_item - 1)), dtype=np.float64)
 
 
-def _column_pairs(rated: BoolArray) -> dict[tuple[int, int], IntArray]:
-    """``(j, k) -> rows rated in both columns`` for ``j < k`` sharing a row.
+def _rated_pairs(rated: BoolArray) -> tuple[IntArray, IntArray, IntArray]:
+    """``(row, j, k)`` arrays: each row's pairs of rated columns, ``j < k``.
 
     Pairs of ratings on one row lie ``gap`` apart in the row-major list of
     rated cells, for gaps below the most ratings on a row, so the work grows
     with the ratings per item rather than with all pairs of columns.
     """
     rows, cols = np.nonzero(rated)
-    n_cols = rated.shape[1]
     most = int(rated.sum(axis=1).max(initial=0))
-    where: list[IntArray] = []
-    keys: list[IntArray] = []
+    found = [np.zeros(0, dtype=np.int64)] * 3
     for gap in range(1, most):
         same = rows[:-gap] == rows[gap:]
-        where.append(rows[:-gap][same])
-        keys.append(cols[:-gap][same] * n_cols + cols[gap:][same])
-    if not where:
-        return {}
+        found += [rows[:-gap][same], cols[:-gap][same], cols[gap:][same]]
+    return (
+        np.concatenate(found[0::3]).astype(np.int64),
+        np.concatenate(found[1::3]).astype(np.int64),
+        np.concatenate(found[2::3]).astype(np.int64),
+    )
 
-    row, key = np.concatenate(where), np.concatenate(keys)
-    order = np.lexsort((row, key))
-    row, key = row[order], key[order]
-    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
-    ends = np.r_[starts[1:], len(key)]
-    return {
-        divmod(int(key[s]), n_cols): row[s:e]
-        for s, e in zip(starts.tolist(), ends.tolist(), strict=True)
-    }
+
+def _kappa(observed: IntArray, weights: Weights) -> MetricResult:
+    """Cohen's kappa from a confusion matrix with at least one item in it."""
+    counts = observed.astype(np.float64)
+    n = int(counts.sum())
+    if np.count_nonzero(counts.sum(axis=0) + counts.sum(axis=1)) < 2:
+        return MetricResult.undefined(_ONE_CATEGORY, n)
+
+    expected = np.outer(counts.sum(axis=1), counts.sum(axis=0)) / n
+    distance = _kappa_weights(len(counts), weights)
+    kappa = 1.0 - (distance * counts).sum() / (distance * expected).sum()
+    return MetricResult.of(float(kappa), n)
 
 
 def _kappa_weights(q: int, weights: Weights) -> FloatArray:

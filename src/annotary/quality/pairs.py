@@ -9,6 +9,7 @@ annotators per item.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from itertools import combinations
 from typing import TypeVar
@@ -39,11 +40,11 @@ def shared_items(
         {('a', 'b'): [1], ('b', 'c'): [2]}
     """
     rank = {annotator: k for k, annotator in enumerate(order)}
-    found: dict[tuple[int, int], list[Item]] = {}
+    found: defaultdict[tuple[int, int], list[Item]] = defaultdict(list)
     for item, annotators in rows.items():
-        ranks = sorted(rank.setdefault(a, len(rank)) for a in annotators)
+        ranks = sorted([rank.setdefault(a, len(rank)) for a in annotators])
         for pair in combinations(ranks, 2):
-            found.setdefault(pair, []).append(item)
+            found[pair].append(item)
 
     by_rank = list(rank)
     return {(by_rank[a], by_rank[b]): found[a, b] for a, b in sorted(found)}

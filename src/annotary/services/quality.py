@@ -615,12 +615,10 @@ def _confusion(work: Work) -> list[Json]:
     q = len(categories)
     out = []
     for (a, b), items in shared_items(answers).items():
-        cells: dict[str, list[int]] = {}
-        flat = []
-        for item in items:
-            first, second = answers[item][a], answers[item][b]
-            cells.setdefault(f"{first}|{second}", []).append(item)
-            flat.append(code[first] * q + code[second])
+        flat = [code[answers[i][a]] * q + code[answers[i][b]] for i in items]
+        cells: dict[int, list[int]] = {}
+        for item, cell in zip(items, flat, strict=True):
+            cells.setdefault(cell, []).append(item)
         matrix = np.bincount(flat, minlength=q * q).reshape(q, q)
         out.append(
             {
@@ -628,7 +626,10 @@ def _confusion(work: Work) -> list[Json]:
                 "second": str(b),
                 "categories": [str(c) for c in categories],
                 "matrix": matrix.tolist(),
-                "items": {key: sorted(ids) for key, ids in cells.items()},
+                "items": {
+                    f"{categories[cell // q]}|{categories[cell % q]}": sorted(ids)
+                    for cell, ids in cells.items()
+                },
             }
         )
     return out
