@@ -189,17 +189,24 @@ def test_a_good_config_still_loads(tmp_path: Path) -> None:
 
 
 def test_export_options_from_text_become_booleans(ws: str, tmp_path: Path) -> None:
+    from annotary import plugins
     from annotary.services.exports import typed_options
 
-    assert typed_options("coco.v1", {"copy_media": "false"}) == {"copy_media": False}
-    assert typed_options("coco.v1", {"per_split": "YES"}) == {"per_split": True}
-    assert typed_options("spacy.v1", {"shard_size": "20"}) == {"shard_size": 20}
+    def typed(name: str, options: dict[str, object]) -> dict[str, object]:
+        return typed_options(name, plugins.formats.get(name).export_options, options)
+
+    assert typed("coco.v1", {"copy_media": "false"}) == {"copy_media": False}
+    assert typed("coco.v1", {"per_split": "YES"}) == {"per_split": True}
+    assert typed("spacy.v1", {"shard_size": "20"}) == {"shard_size": 20}
+    assert typed("conll.v1", {"which": "final"}) == {"which": "final"}
+    kinds = {"copy_media": "flag", "shard_size": "count", "tokenizer": "text"}
     for bad in (
         {"copy_media": "maybe"},
         {"copy_media": 2},
         {"shard_size": "0"},
         {"shard_size": True},
         {"tokenizer": 5},
+        {"which": 3},
     ):
         with pytest.raises(InvalidInput, match=next(iter(bad))):
-            typed_options("x.v1", bad)
+            typed_options("x.v1", kinds, bad)

@@ -7,10 +7,10 @@ back into item drafts. Formats never touch the database or the network.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, Field
 
@@ -83,6 +83,11 @@ Dumper = Callable[[ExportContext], ExportReport]
 Loader = Callable[..., LoadResult]
 
 
+# How an export option's value is read: a flag (true/false, also from CLI
+# text), a count (a whole number from 1) or text.
+OptionKind = Literal["flag", "count", "text"]
+
+
 @dataclass(frozen=True)
 class FormatSpec:
     """A format built from a module's paired ``dump_X`` / ``load_X`` functions."""
@@ -91,9 +96,10 @@ class FormatSpec:
     kinds: frozenset[str]
     dumper: Dumper | None = None
     loader: Loader | None = None
-    # The export options the dumper reads; None (a format that does not say)
-    # takes any. The export service refuses others instead of ignoring them.
-    export_options: frozenset[str] | None = None
+    # The export options the dumper reads, each with its kind; None (a format
+    # that does not say) takes any, as given. The export service refuses
+    # others instead of ignoring them, and hands these over typed.
+    export_options: Mapping[str, OptionKind] | None = field(default=None, hash=False)
 
     def dump(self, ctx: ExportContext) -> ExportReport:
         if self.dumper is None:

@@ -515,5 +515,5 @@ FORMAT = FormatSpec(
     frozenset({"image"}),
     dump_coco,
     load_coco,
-    export_options=frozenset({"copy_media", "per_split"}),
+    export_options={"copy_media": "flag", "per_split": "flag"},
 )

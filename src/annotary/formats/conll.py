@@ -382,5 +382,5 @@ FORMAT = FormatSpec(
     frozenset({"text"}),
     dump_conll,
     load_conll,
-    export_options=frozenset({"scheme", "tokenizer"}),
+    export_options={"scheme": "text", "tokenizer": "text"},
 )

@@ -245,5 +245,5 @@ FORMAT = FormatSpec(
     frozenset({"text", "image"}),
     dump_hf,
     load_hf,
-    export_options=frozenset({"tokenizer"}),
+    export_options={"tokenizer": "text"},
 )

@@ -323,5 +323,5 @@ FORMAT = FormatSpec(
     frozenset({"image", "text", "audio", "video", "pointcloud"}),
     dump_jsonl,
     load_jsonl,
-    export_options=frozenset(),
+    export_options={},
 )

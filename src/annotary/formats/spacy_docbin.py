@@ -243,5 +243,5 @@ FORMAT = FormatSpec(
     frozenset({"text"}),
     dump_spacy,
     load_spacy,
-    export_options=frozenset({"tokenizer", "shard_size"}),
+    export_options={"tokenizer": "text", "shard_size": "count"},
 )

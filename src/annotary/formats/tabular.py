@@ -282,12 +282,12 @@ CSV_FORMAT = FormatSpec(
     frozenset({"image", "text", "audio", "video", "pointcloud"}),
     dump_csv,
     load_csv,
-    export_options=frozenset(),
+    export_options={},
 )
 PARQUET_FORMAT = FormatSpec(
     "parquet.v1",
     frozenset({"image", "text", "audio", "video", "pointcloud"}),
     dump_parquet,
     load_parquet,
-    export_options=frozenset(),
+    export_options={},
 )

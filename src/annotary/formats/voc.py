@@ -328,5 +328,5 @@ FORMAT = FormatSpec(
     frozenset({"image"}),
     dump_voc,
     load_voc,
-    export_options=frozenset({"copy_media"}),
+    export_options={"copy_media": "flag"},
 )

@@ -636,5 +636,5 @@ FORMAT = FormatSpec(
     frozenset({"image"}),
     dump_yolo,
     load_yolo,
-    export_options=frozenset({"copy_media", "task"}),
+    export_options={"copy_media": "flag", "task": "text"},
 )

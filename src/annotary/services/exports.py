@@ -9,7 +9,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -258,30 +258,33 @@ def download_stem(project_name: str, format_name: str) -> str:
     return f"{file_stem(project_name)}-{format_name}"
 
 
-# The built-in formats' options and their kinds. The CLI gives every value as
-# text; JSON gives real types. Either way a format sees the right type, and a
-# value that is neither ("maybe" for a flag) is refused, naming the option.
-BOOLEAN_OPTIONS = frozenset({"copy_media", "per_split"})
-COUNT_OPTIONS = frozenset({"shard_size"})
-TEXT_OPTIONS = frozenset({"scheme", "tokenizer", "task", "which"})
+# The CLI gives every option value as text, JSON gives real types: either way
+# a format gets the kind it declares, and a value of neither ("maybe" for a
+# flag) is refused, naming the option.
 TRUE_WORDS = frozenset({"true", "yes", "on", "1"})
 FALSE_WORDS = frozenset({"false", "no", "off", "0"})
 
 
-def typed_options(format: str, options: dict[str, Any]) -> dict[str, Any]:
-    """Export options with booleans as booleans and counts as integers.
+def typed_options(
+    format: str, declared: Mapping[str, str] | None, options: dict[str, Any]
+) -> dict[str, Any]:
+    """Export options as the format declares their kinds (``declared``, its
+    ``export_options``): flags as booleans, counts as integers; ``which``
+    (the service's own) is text.
 
     Example:
-        >>> typed_options("coco.v1", {"copy_media": "false"})
+        >>> typed_options("coco.v1", {"copy_media": "flag"}, {"copy_media": "false"})
         {'copy_media': False}
     """
+    kinds: dict[str, str] = {**(declared or {}), "which": "text"}
     typed = dict(options)
     for key, value in options.items():
-        if key in BOOLEAN_OPTIONS:
+        kind = kinds.get(key)
+        if kind == "flag":
             typed[key] = _boolean(format, key, value)
-        elif key in COUNT_OPTIONS:
+        elif kind == "count":
             typed[key] = _count(format, key, value)
-        elif key in TEXT_OPTIONS and not isinstance(value, str):
+        elif kind == "text" and not isinstance(value, str):
             raise InvalidInput(
                 f"{format}: option {key} must be text, not {value!r}", field=key
             )
@@ -398,12 +401,12 @@ def export_project(
             format=fmt.name,
         )
     native = fmt.name.startswith("jsonl.")
-    options = typed_options(fmt.name, options)
+    options = typed_options(fmt.name, fmt.export_options, options)
     which = options.pop("which", "all" if native else "final")
     if fmt.export_options is not None:
-        unknown = sorted(set(options) - fmt.export_options)
+        unknown = sorted(set(options) - set(fmt.export_options))
         if unknown:
-            takes = ", ".join(sorted(fmt.export_options | {"which"}))
+            takes = ", ".join(sorted({*fmt.export_options, "which"}))
             raise InvalidInput(
                 f"{fmt.name} has no option {', '.join(map(repr, unknown))}; "
                 f"it takes: {takes}",
